@@ -1,0 +1,106 @@
+# Easegress-C build. Every dependency is a Debian package, listed once here.
+DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev \
+	libluajit2-5.1-dev libuv1-dev node-llhttp libnghttp2-dev libngtcp2-dev \
+	libngtcp2-crypto-gnutls-dev libnghttp3-dev libgnutls28-dev libssl-dev \
+	libyaml-dev lua-cjson libpcre2-dev zlib1g-dev lua-busted \
+	curl python3 wrk nginx-light procps psmisc
+
+CC      ?= cc
+PKGS    := luajit libuv libpcre2-8 yaml-0.1 zlib openssl
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fno-strict-aliasing -pthread \
+	-Isrc -I/usr/share/include/llhttp $(shell pkg-config --cflags $(PKGS))
+LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lm -lpthread -ldl
+# LuaJIT FFI needs our exported symbols visible to ffi.C
+LDFLAGS += -rdynamic
+BUILD   ?= build
+LLHTTP_SRC := /usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c /usr/share/llhttp/http.c
+
+CORE_SRC  := $(filter-out src/server_main.c,$(wildcard src/*.c))
+CORE_OBJ  := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
+LLHTTP_OBJ := $(LLHTTP_SRC:/usr/share/llhttp/%.c=$(BUILD)/llhttp/%.o)
+EGCTL_SRC := $(wildcard egctl/*.c)
+EGCTL_OBJ := $(EGCTL_SRC:egctl/%.c=$(BUILD)/egctl/%.o)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+LIBEG     := $(BUILD)/libeg.a
+
+.PHONY: all deps run test unit spec integration asan clean fuzz bench
+all: bin/easegress-server bin/egctl
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# llhttp's generated C is compiled with its own (quieter) warning flags.
+$(BUILD)/llhttp/%.o: /usr/share/llhttp/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fPIC $(filter -fsanitize%,$(CFLAGS)) -I/usr/share/include/llhttp -c $< -o $@
+
+$(LIBEG): $(CORE_OBJ) $(LLHTTP_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+bin/easegress-server: $(BUILD)/obj/server_main.o $(LIBEG)
+	@mkdir -p bin
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/obj/server_main.o -Wl,--whole-archive $(LIBEG) -Wl,--no-whole-archive $(LDLIBS)
+
+$(BUILD)/egctl/%.o: egctl/%.c $(wildcard egctl/*.h) $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iegctl -c $< -o $@
+
+bin/egctl: $(EGCTL_OBJ) $(LIBEG)
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $(EGCTL_OBJ) $(LIBEG) $(LDLIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIBEG)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBEG) $(LDLIBS)
+
+unit: $(UNIT_BIN)
+	@pass=0; fail=0; for t in $(UNIT_BIN); do \
+	  if $$t; then pass=$$((pass+1)); else echo "FAILED: $$t"; fail=$$((fail+1)); fi; \
+	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
+
+spec: all
+	./bin/easegress-server --busted spec
+
+integration: all
+	/usr/bin/python3 tests/integration/run.py
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) spec
+	$(MAKE) integration
+
+run: deps
+	$(MAKE) all
+	./bin/easegress-server
+
+asan:
+	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" all
+
+FUZZ_TARGETS := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz: $(LIBEG)
+	@mkdir -p $(BUILD)/fuzz
+	for f in $(FUZZ_TARGETS); do \
+	  clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -I/usr/share/include/llhttp \
+	    $(shell pkg-config --cflags $(PKGS)) -o $(BUILD)/fuzz/$$(basename $$f .c) $$f \
+	    $(CORE_SRC) $(LLHTTP_SRC) $(LDLIBS) || exit 1; \
+	done
+
+bench: deps all
+	bench/run.sh
+
+clean:
+	rm -rf build build-asan bin
