@@ -1,0 +1,70 @@
+/* router.h — an HTTPServer object: its decoded spec and its compiled rules.
+ *
+ * Matching follows Easegress's Ordered router (first full match in rule/path order, with
+ * its no-match status codes), through an index that avoids a linear scan of every rule:
+ * rules bucketed by exact host (plus wildcard/regexp hosts), paths by exact hash and a
+ * prefix trie, regexps last, and candidates merged back in definition order.
+ * Paths are matched on their decoded, normalised form (see eg_path_normalize).
+ */
+#ifndef EG_ROUTER_H
+#define EG_ROUTER_H
+
+#include <stdint.h>
+#include "http_types.h"
+#include "ipnet.h"
+#include "node.h"
+
+typedef struct eg_router eg_router;
+
+typedef struct eg_route_path {
+    char *backend;                   /* pipeline name */
+    int64_t client_max_body_size;    /* 0: inherit server's; -1 stream; >0 bytes */
+    size_t rule_index, path_index;
+    /* private to router.c: matchers, rewrite target ... */
+    void *priv;
+} eg_route_path;
+
+typedef struct eg_httpserver_spec {
+    char *name;
+    uint16_t port;
+    char *address;                   /* NULL = all interfaces */
+    bool keep_alive;                 /* default true */
+    int64_t keep_alive_timeout_ms;   /* default 60000 */
+    uint32_t max_connections;        /* default 10240 */
+    int64_t client_max_body_size;    /* 0 -> 4 MiB (resolved here), -1 stream */
+    bool x_forwarded_for;
+    eg_ipnet_list trusted_proxies;   /* ours: `trustedProxies: [cidr]` */
+    bool https, http3;               /* decoded; https rejected until TLS lands */
+    char *global_filter;
+    char *access_log_format;         /* NULL = Easegress's default */
+    eg_router *router;
+} eg_httpserver_spec;
+
+/* Decode an HTTPServer object (the whole object map, meta keys included). */
+eg_httpserver_spec *eg_httpserver_spec_decode(eg_dec *d, const eg_node *obj);
+void eg_httpserver_spec_free(eg_httpserver_spec *s);
+
+typedef struct {
+    const char *method; size_t method_len;
+    const char *host; size_t host_len;     /* Host header as received (with port) */
+    const char *path; size_t path_len;     /* raw escaped path, no query */
+    const char *query; size_t query_len;   /* raw query, no '?' */
+    const eg_headers *headers;
+    const char *client_ip;                 /* textual, already resolved (eg_client_ip) */
+} eg_route_request;
+
+typedef struct {
+    int status;                  /* 0 = matched; else 400/403/404/405 */
+    const eg_route_path *path;   /* when matched */
+    char *rewritten_path;        /* malloc'd escaped path when a rewriteTarget applied */
+} eg_route_match;
+
+/* Returns m->status. A path that cannot be normalised (bad escape, NUL, `..` above root)
+ * gives 400. */
+int eg_router_match(const eg_router *r, const eg_route_request *req, eg_route_match *m);
+
+/* Decode %XX (all of them, %2F included), collapse `//`, resolve `.` and `..`. Output is
+ * NUL-terminated in `out` (capacity >= len + 1). Returns output length or -1 when invalid. */
+long eg_path_normalize(const char *raw, size_t len, char *out);
+
+#endif
