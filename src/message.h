@@ -1,0 +1,70 @@
+/* message.h — requests and responses as filters see them, and response body streams.
+ *
+ * Everything here that a request allocates lives in its exchange's arena. A response body is
+ * either bytes (`body`) or a stream (`stream`, e.g. an upstream connection still reading):
+ * the stream is attached to the client connection when the flow has ended, so later filters
+ * can still change status and headers before anything is sent. */
+#ifndef EG_MESSAGE_H
+#define EG_MESSAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "arena.h"
+#include "http_types.h"
+
+typedef struct eg_body_sink eg_body_sink;
+typedef struct eg_body_stream eg_body_stream;
+
+/* Where a stream pushes its bytes. write() returns false when the sink wants the stream to
+ * pause; the sink calls eg_body_stream_resume() once it has drained. */
+struct eg_body_sink {
+    bool (*write)(eg_body_sink *sink, const char *data, size_t len);
+    void (*end)(eg_body_sink *sink, int error); /* error != 0: the body broke off */
+};
+
+struct eg_body_stream {
+    void (*attach)(eg_body_stream *s, eg_body_sink *sink); /* start pushing */
+    void (*resume)(eg_body_stream *s);
+    void (*abort)(eg_body_stream *s);                      /* nobody wants the rest */
+};
+
+typedef struct {
+    char *method;
+    char *path;            /* raw, escaped, as received (or as rewritten) */
+    char *query;           /* raw query without '?', NULL when absent */
+    char *host;            /* Host header value ("" when none) */
+    int version_major, version_minor;
+    const char *scheme;    /* "http" / "https" */
+    eg_headers headers;
+    char *body;
+    size_t body_len;
+    char client_ip[48];
+    char peer_ip[48];
+} eg_request;
+
+typedef struct {
+    int status;            /* 0 = no response yet */
+    eg_headers headers;
+    char *body;
+    size_t body_len;
+    eg_body_stream *stream;
+    int64_t content_length; /* with a stream: -1 unknown */
+} eg_response;
+
+/* Header edits; names and values are copied into the arena. */
+void eg_headers_add(eg_arena *a, eg_headers *h, const char *name, size_t nlen, const char *value, size_t vlen);
+void eg_headers_set(eg_arena *a, eg_headers *h, const char *name, size_t nlen, const char *value, size_t vlen);
+void eg_headers_del(eg_headers *h, const char *name, size_t nlen);
+static inline void eg_headers_sets(eg_arena *a, eg_headers *h, const char *name, const char *value)
+{
+    eg_headers_set(a, h, name, strlen(name), value, strlen(value));
+}
+
+/* Set a whole response from bytes (copied into the arena); drops any stream. */
+void eg_response_set(eg_arena *a, eg_response *r, int status, const char *content_type, const char *body, size_t len);
+
+const char *eg_status_reason(int status);
+/* Is this a hop-by-hop header (RFC 9110 §7.6.1), including ones named by `Connection`? */
+bool eg_is_hop_header(const char *name, size_t len, const eg_headers *all);
+
+#endif
