@@ -43,7 +43,12 @@ struct eg_store {
     const eg_store_ops *ops;
 };
 
-/* The file backend in `dir` (created if missing). NULL with `err` set on failure. */
+/* The file backend in `dir` (created if missing). NULL with `err` set on failure.
+ * A store is used from one thread (the server's main thread); it has no locks. Watch
+ * callbacks may read the store but not change it (put/delete/watch there return -EBUSY).
+ * Watching from a revision older than the current one first replays the current value of
+ * each key under the prefix modified since then, as PUT events in revision order; deletes
+ * from that interval are not replayed (the file backend keeps no history). */
 eg_store *eg_store_open_file(const char *dir, char *err, size_t errlen);
 
 /* All return 0, or a negative errno (-ENOENT for a missing key on get/del). */
