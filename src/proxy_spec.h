@@ -10,7 +10,8 @@
 
 typedef struct {
     char *url;            /* as written */
-    bool https;
+    const char *scheme;   /* static "http", "https", "ws" or "wss" (lower case) */
+    bool https;           /* https or wss */
     char *host;           /* hostname or IP literal, no brackets */
     uint16_t port;        /* explicit or 80/443 */
     char *host_header;    /* "host[:port]" as it goes in a Host header (port omitted if default) */
@@ -38,6 +39,11 @@ typedef struct {
     int *failure_codes; size_t nfailure_codes;   /* empty = any 5xx */
     char *span_name, *retry_policy, *circuit_breaker_policy, *service_registry, *service_name;
     eg_request_matcher *filter;    /* NULL for the main pool */
+    char **server_tags; size_t nserver_tags;     /* service-registry instance filter */
+    /* Accepted and kept raw (deep copies owned by the pool) until their features land: */
+    eg_node *memory_cache;         /* pool memoryCache */
+    eg_node *health_check;         /* pool healthCheck, else the deprecated loadBalance.healthCheck */
+    eg_node *sticky_session;       /* loadBalance.stickySession */
 } eg_pool_spec;
 
 typedef struct {
@@ -47,11 +53,19 @@ typedef struct {
     int max_idle_conns, max_idle_conns_per_host;   /* defaults 10240, 1024 */
     int max_redirection;
     int64_t server_max_body_size;  /* 0 -> 4 MiB resolved here; -1 stream */
+    eg_pool_spec *mirror_pool;     /* NULL when absent; always has a filter */
+    eg_node *mtls;                 /* raw copy, NULL when absent */
 } eg_proxy_spec;
 
 /* Decode one Proxy filter item (the map with name/kind and the Proxy fields). */
 eg_proxy_spec *eg_proxy_spec_decode(eg_dec *d, const eg_node *filter);
 void eg_proxy_spec_free(eg_proxy_spec *s);
+
+/* Parse a server URL (http, https, ws, wss; host required; no userinfo, query or fragment)
+ * into u's url/scheme/https/host/port/host_header/path_prefix/host_is_ip. Returns false and
+ * a static reason in *why when invalid; u then holds nothing to free. */
+bool eg_upstream_parse_url(const char *url, eg_upstream *u, const char **why);
+void eg_upstream_free(eg_upstream *u);   /* frees members, not u */
 
 /* What a load balancer or pool filter may look at. */
 typedef struct {
@@ -72,7 +86,11 @@ typedef struct {
 int eg_lb_pick(const eg_pool_spec *pool, eg_lb_state *st, const eg_lb_request *req, const bool *healthy);
 /* Index of the pool a request goes to: first candidate pool whose filter matches, else main. */
 size_t eg_proxy_choose_pool(const eg_proxy_spec *spec, const eg_lb_request *req, eg_lb_state *st);
-/* FNV-1a 32 as Easegress hashes. */
+/* FNV-1 32: what Easegress's ipHash/headerHash (LB and pool filter) use (Go fnv.New32). */
+uint32_t eg_fnv32(const void *data, size_t len);
+/* FNV-1a 32 (Go fnv.New32a). */
 uint32_t eg_fnv32a(const void *data, size_t len);
+/* Next pseudo-random number from st->rng (xorshift64*), seeded on first use. */
+uint64_t eg_lb_rand(eg_lb_state *st);
 
 #endif
