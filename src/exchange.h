@@ -1,0 +1,61 @@
+/* exchange.h — one request's journey through a pipeline: its context (namespaces with their
+ * request and response), the flow position, and what an async filter needs to come back.
+ * Owned by the worker that accepted it; everything inside lives in `arena`. */
+#ifndef EG_EXCHANGE_H
+#define EG_EXCHANGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "arena.h"
+#include "buf.h"
+#include "message.h"
+
+struct eg_worker;
+struct eg_pipeline;
+struct eg_snapshot;
+struct eg_http1_conn;
+
+typedef struct {
+    const char *name;
+    eg_request *req;
+    eg_response *resp;
+} eg_namespace;
+
+typedef struct eg_exchange eg_exchange;
+struct eg_exchange {
+    eg_arena *arena;
+    struct eg_worker *worker;
+    struct eg_http1_conn *conn;      /* NULL once the client has gone */
+    struct eg_snapshot *snap;        /* pinned for the whole request */
+    const struct eg_pipeline *pipeline;
+    const char *server_name;
+
+    eg_namespace *ns;
+    size_t nns, ns_cap;
+    size_t cur;                      /* active namespace index */
+
+    size_t node;                     /* flow position */
+    const char *result;              /* last filter result */
+    bool running;                    /* inside eg_flow_* (re-entrancy guard) */
+    bool resumed_sync;
+    bool aborted;                    /* the client went away */
+    uint64_t wait_seq;               /* bumped per wait: stale completions are ignored */
+
+    /* Set by a filter while it is pending: called if the client goes away meanwhile. */
+    void (*on_abort)(eg_exchange *x);
+    void *abort_ud;
+
+    void (*flow_done)(eg_exchange *x);
+    int lua_ref;                     /* the request's coroutine in the worker VM, 0 = none */
+    void *lua_vars;
+    eg_buf tags;                     /* "pipeline(name): f1(result,dur)->f2(dur)" */
+    uint64_t start_ns, filter_start_ns;
+    const char *route_rewrite;
+};
+
+/* Namespace by name, created (with an empty request and response) when absent. */
+eg_namespace *eg_exchange_namespace(eg_exchange *x, const char *name);
+static inline eg_request *eg_x_req(eg_exchange *x) { return x->ns[x->cur].req; }
+static inline eg_response *eg_x_resp(eg_exchange *x) { return x->ns[x->cur].resp; }
+
+#endif
