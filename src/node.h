@@ -73,6 +73,10 @@ void eg_node_seq_push(eg_node *seq, eg_node *child);
  * numbers printed without a fraction (as Go prints float64 JSON). YAML: block style. */
 char *eg_node_to_json(const eg_node *n, bool pretty, size_t *len);
 char *eg_node_to_yaml(const eg_node *n, size_t *len);
+/* A float64 as Go's encoding/json writes it: shortest text that reads back exactly, "1" for
+ * 1.0, "0.5", "1e+21", "1e-7"; NaN/Inf give "NaN", "+Inf", "-Inf" (not JSON). Writes at most
+ * len-1 characters plus a NUL; returns the full length (always < 32). */
+size_t eg_node_format_float(double f, char *buf, size_t len);
 
 /* Go time.ParseDuration: "300ms", "1.5h", "1m30s", "-2s", units ns us µs ms s m h.
  * Returns 0 and nanoseconds in *ns, or -1 on a malformed string. */
