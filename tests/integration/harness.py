@@ -459,10 +459,11 @@ def read_request(reader):
 class RawConn:
     """A raw TCP client: send exact bytes, read responses, see the peer close."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=5.0):
+    def __init__(self, port, host="127.0.0.1", timeout=5.0, track=True):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.reader = Reader(self.sock)
-        register(self)
+        if track:  # closed by cleanup_all; untracked ones must be closed by the caller
+            register(self)
 
     def send(self, data):
         if isinstance(data, str):
