@@ -1,0 +1,105 @@
+/* egctl.h — what egctl's commands share: the run's context, admin-API calls, output.
+ *
+ * A command returns 0 on success or -1 after recording one line in ctl->err; main prints
+ * it as "Error: <reason>" and exits 1. Nothing here is global: the context is passed.
+ */
+#ifndef EGCTL_EGCTL_H
+#define EGCTL_EGCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "args.h"
+#include "node.h"
+
+typedef struct {
+    egctl_opts opts;
+    char host[256];
+    int port;
+    char *err;              /* the one-line reason of a failure (malloc'd) */
+    bool err_final;         /* a transport failure: commands do not prefix it */
+    eg_node *resources_doc; /* cached answer of /object-api-resources */
+    egctl_resource *resources;
+    size_t nresources;
+} egctl;
+
+/* ---- errors (api.c) */
+int egctl_fail(egctl *ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prefix the recorded reason as Easegress does: "<action> <what> failed, <reason>".
+ * Transport failures (cannot connect) are left as they are. Returns -1. */
+int egctl_fail_wrap(egctl *ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- the admin API (api.c) */
+typedef struct {
+    int status;
+    char *body;
+    size_t body_len;
+} egctl_answer;
+
+/* Send one request to /apis/v2<path> (`path` starts with "/"); a non-NULL `json` is sent as
+ * the JSON body. Warning headers are printed to stderr. A 2xx answer returns 0 and fills
+ * `ans` (free with egctl_answer_free; `ans` may be NULL). Otherwise -1 with ctl->err set to
+ * "<status>: <message>" (the message of the {"code","message"} body when there is one). */
+int egctl_call(egctl *ctl, const char *method, const char *path, const char *json,
+               egctl_answer *ans);
+void egctl_answer_free(egctl_answer *ans);
+/* Like egctl_call, then parse the body as JSON. *out is NULL for an empty body. */
+int egctl_call_json(egctl *ctl, const char *method, const char *path, const char *json,
+                    eg_node **out);
+/* Path segment escaping for object names. Returns malloc'd text or NULL. */
+char *egctl_escape(const char *segment);
+
+/* The object kinds the server knows (cached for the run). */
+int egctl_load_resources(egctl *ctl);
+/* Resolve a kind, plural name or alias; "Member" resources are handled by callers. */
+int egctl_resolve(egctl *ctl, const char *arg, const egctl_resource **out);
+
+/* ---- input files (spec.c) */
+typedef struct {
+    eg_node *doc;
+    const char *kind;   /* borrowed from doc */
+    const char *name;
+} egctl_spec;
+
+/* Read `file` ("-" or NULL: stdin), split into documents, require kind (and name when
+ * `need_name`). Returns 0 with a malloc'd array, or -1 with ctl->err set. */
+int egctl_load_specs(egctl *ctl, const char *file, bool need_name, egctl_spec **specs,
+                     size_t *n);
+void egctl_free_specs(egctl_spec *specs, size_t n);
+
+/* ---- output (output.c) */
+/* Print a document the way Easegress's PrintBody does: pretty JSON for -o json, YAML
+ * otherwise. `keep_order` keeps map keys in their stored order for JSON (a body printed
+ * as the server sent it); otherwise keys are sorted, as Go marshals maps. */
+int egctl_print_doc(const egctl *ctl, const eg_node *doc, bool keep_order);
+/* Pretty JSON with Go's json.Indent layout (two spaces), no trailing newline. */
+char *egctl_json_pretty(const eg_node *n, bool sort_keys);
+/* Block YAML with map keys sorted. */
+char *egctl_yaml_sorted(const eg_node *n);
+/* Easegress's describe layout (PrintMapInterface) for a list of maps. */
+int egctl_print_described(const egctl *ctl, eg_node *const *maps, size_t n,
+                          const char *const *fronts, size_t nfronts,
+                          const char *const *backs, size_t nbacks);
+/* AGE text of an RFC3339 time (or Unix seconds), "unknown" when there is none. */
+void egctl_age_of(const eg_node *value, char *buf, size_t len);
+
+/* ---- commands: each gets the positional arguments after its own name */
+int egctl_cmd_create(egctl *ctl, int argc, char **argv);
+int egctl_cmd_apply(egctl *ctl, int argc, char **argv);
+int egctl_cmd_get(egctl *ctl, int argc, char **argv);
+int egctl_cmd_describe(egctl *ctl, int argc, char **argv);
+int egctl_cmd_delete(egctl *ctl, int argc, char **argv);
+int egctl_cmd_health(egctl *ctl, int argc, char **argv);
+int egctl_cmd_api_resources(egctl *ctl, int argc, char **argv);
+int egctl_cmd_member(egctl *ctl, int argc, char **argv);
+int egctl_cmd_object(egctl *ctl, int argc, char **argv);
+
+/* The members table and description, shared by get/describe and the old member command. */
+int egctl_get_members(egctl *ctl, const char *name);
+int egctl_describe_members(egctl *ctl, const char *name);
+int egctl_delete_members(egctl *ctl, int argc, char **argv);
+
+/* Help text of a command (NULL: the top level). Returns false if there is none. */
+bool egctl_print_help(const char *cmd, const char *sub);
+
+#endif

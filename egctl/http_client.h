@@ -1,0 +1,45 @@
+/* http_client.h — one blocking HTTP/1.1 exchange over a plain TCP socket.
+ *
+ * egctl sends a handful of small requests per run, so a connection per request
+ * ("Connection: close") keeps this simple; every wait is bounded by a timeout.
+ */
+#ifndef EGCTL_HTTP_CLIENT_H
+#define EGCTL_HTTP_CLIENT_H
+
+#include <stddef.h>
+
+typedef struct {
+    int status;
+    char *body;          /* NUL-terminated (not counted in body_len); never NULL on success */
+    size_t body_len;
+    char **warnings;     /* warn-text of every Warning header value, unquoted */
+    size_t nwarnings;
+} egctl_http_resp;
+
+typedef enum {
+    EGCTL_HTTP_OK = 0,
+    EGCTL_HTTP_ECONNECT = -1,   /* could not resolve or connect: err has the reason */
+    EGCTL_HTTP_EIO = -2,        /* connected, but the exchange failed: err has the reason */
+} egctl_http_rc;
+
+typedef struct {
+    const char *host;           /* name or address, IPv6 without brackets */
+    int port;
+    const char *method;
+    const char *path;           /* origin form, already escaped */
+    const char *content_type;   /* NULL: no body */
+    const char *body;
+    size_t body_len;
+    int connect_timeout_ms;
+    int io_timeout_ms;          /* per read/write wait */
+} egctl_http_req;
+
+egctl_http_rc egctl_http_do(const egctl_http_req *req, egctl_http_resp *resp,
+                            char *err, size_t errlen);
+void egctl_http_resp_free(egctl_http_resp *resp);
+
+/* Split a Warning header value into its warn-texts (exposed for testing). Each text is
+ * appended to *v (malloc'd). A value that is not in RFC 7234 form is kept whole. */
+int egctl_http_parse_warning(const char *value, size_t len, char ***v, size_t *n);
+
+#endif
