@@ -55,6 +55,7 @@ struct eg_http1_conn {
     bool draining;
     int closing_handles;
     char peer_ip[48];
+    eg_http1_conn *prev, *next;  /* in srv->conns */
 };
 
 typedef struct {
@@ -270,8 +271,8 @@ static int on_headers_complete(llhttp_t *p)
         c->close_after = true;
     c->head_request = p->method == HTTP_HEAD;
 
-    c->body_limit = c->srv->hooks->body_limit ? c->srv->hooks->body_limit(c->srv->ud, r) : -1;
     bool has_body = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
+    c->body_limit = has_body && c->srv->hooks->body_limit ? c->srv->hooks->body_limit(c->srv->ud, r) : -1;
     if (has_body && c->body_limit >= 0 && (p->flags & F_CONTENT_LENGTH) && p->content_length > (uint64_t)c->body_limit) {
         c->error_status = 413;
         return -1;
@@ -663,6 +664,12 @@ static void on_handle_closed(uv_handle_t *h)
     eg_buf_free(&c->value);
     eg_buf_free(&c->body);
     eg_buf_free(&c->unparsed);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
     c->srv->open_conns--;
     if (c->srv->on_conn_closed)
         c->srv->on_conn_closed(c->srv->ud);
@@ -704,11 +711,22 @@ static void conn_close(eg_http1_conn *c)
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
 }
 
-void eg_http1_conn_drain(eg_http1_conn *c)
+void eg_http1_server_drain(eg_http1_server *srv)
 {
-    c->draining = true;
-    if (c->state == ST_IDLE)
+    for (eg_http1_conn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        c->draining = true;
+        if (c->state == ST_IDLE)
+            conn_close(c);
+    }
+}
+
+void eg_http1_server_close_all(eg_http1_server *srv)
+{
+    for (eg_http1_conn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
         conn_close(c);
+    }
 }
 
 int eg_http1_accept(eg_http1_server *srv, uv_stream_t *listener)
@@ -719,6 +737,10 @@ int eg_http1_accept(eg_http1_server *srv, uv_stream_t *listener)
     if (!c)
         return UV_ENOMEM;
     c->srv = srv;
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
     uv_tcp_init(srv->loop, &c->tcp);
     c->tcp.data = c;
     int rc = uv_accept(listener, (uv_stream_t *)&c->tcp);

@@ -18,7 +18,7 @@
 typedef struct eg_http1_conn eg_http1_conn;
 
 typedef struct {
-    /* Headers are in: the body limit for this request in bytes (-1 = no limit). */
+    /* Headers are in and a body follows: its limit in bytes (-1 = no limit). */
     int64_t (*body_limit)(void *ud, const eg_request *req);
     void (*handle)(void *ud, eg_http1_conn *c, eg_request *req, eg_arena *arena);
     void (*abort)(void *ud, void *pending);
@@ -45,14 +45,18 @@ typedef struct {
     uint64_t open_conns;
     int *conn_counter;            /* optional: decremented on close (maxConnections) */
     void (*on_conn_closed)(void *ud);
+    eg_http1_conn *conns;         /* every open connection (for draining) */
 } eg_http1_server;
 
 /* Accept one pending connection from `listener` and start serving it. */
 int eg_http1_accept(eg_http1_server *srv, uv_stream_t *listener);
 void eg_http1_respond(eg_http1_conn *c, eg_response *resp);
 void eg_http1_set_pending(eg_http1_conn *c, void *pending);
-/* Close politely: finish the current response then close (graceful shutdown). */
-void eg_http1_conn_drain(eg_http1_conn *c);
+/* Graceful shutdown: idle connections close now, busy ones after their current response
+ * (which says `Connection: close`). */
+void eg_http1_server_drain(eg_http1_server *srv);
+/* Close every connection at once. */
+void eg_http1_server_close_all(eg_http1_server *srv);
 /* The Date header value for now, cached per second. */
 const char *eg_http_date(char buf[32]);
 

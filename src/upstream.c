@@ -63,12 +63,10 @@ eg_upstream_pool *eg_upstream_pool_new(uv_loop_t *loop)
 
 size_t eg_upstream_pool_idle_count(const eg_upstream_pool *p) { return p->idle_count; }
 
-static void pool_maybe_free(eg_upstream_pool *p)
+void eg_upstream_pool_free(eg_upstream_pool *p)
 {
-    if (p->closing && p->live == 0) {
-        eg_strmap_free(&p->idle);
-        free(p);
-    }
+    eg_strmap_free(&p->idle);
+    free(p);
 }
 
 void eg_upstream_pool_close(eg_upstream_pool *p)
@@ -85,7 +83,6 @@ void eg_upstream_pool_close(eg_upstream_pool *p)
         ((eg_strmap_slot *)slot)->value = NULL;
     }
     p->idle_count = 0;
-    pool_maybe_free(p);
 }
 
 static void idle_remove(upstream_conn *c)
@@ -119,7 +116,6 @@ static void on_closed(uv_handle_t *h)
     free(c->key);
     free(c);
     p->live--;
-    pool_maybe_free(p);
 }
 
 static void conn_close(upstream_conn *c)

@@ -1,0 +1,189 @@
+#include "gateway.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "log.h"
+#include "lua_vm.h"
+#include "worker.h"
+
+static const eg_httpserver_spec *server_spec(const eg_snapshot *s, const char *name)
+{
+    const eg_server_obj *o = eg_strmap_get(&s->servers, name, strlen(name));
+    return o ? o->spec : NULL;
+}
+
+static void route_input(const eg_request *req, eg_route_request *rr)
+{
+    rr->method = req->method;
+    rr->method_len = strlen(req->method);
+    rr->host = req->host;
+    rr->host_len = strlen(req->host);
+    rr->path = req->path;
+    rr->path_len = strlen(req->path);
+    rr->query = req->query;
+    rr->query_len = req->query ? strlen(req->query) : 0;
+    rr->headers = &req->headers;
+    rr->client_ip = req->client_ip;
+}
+
+static int64_t body_limit(void *ud, const eg_request *req)
+{
+    eg_gateway_ud *g = ud;
+    const eg_httpserver_spec *spec = server_spec(g->worker->snap, g->server_name);
+    if (!spec)
+        return 0;
+    int64_t limit = spec->client_max_body_size;
+    eg_route_request rr;
+    route_input(req, &rr);
+    eg_route_match m = { 0 };
+    if (eg_router_match(spec->router, &rr, &m) == 0 && m.path->client_max_body_size)
+        limit = m.path->client_max_body_size;
+    free(m.rewritten_path);
+    return limit < 0 ? -1 : limit;
+}
+
+static void release(eg_exchange *x)
+{
+    if (x->lua_ref && x->worker->lua)
+        eg_lua_vm_release(x->worker->lua, x);
+    /* Streams no one will read (responses of other namespaces) must let go of their
+     * connections. */
+    for (size_t i = 0; i < x->nns; i++) {
+        eg_response *r = x->ns[i].resp;
+        if (r->stream) {
+            eg_body_stream *s = r->stream;
+            r->stream = NULL;
+            s->abort(s);
+        }
+    }
+    eg_buf_free(&x->tags);
+    eg_worker_unpin(x->worker, x->snap);
+    eg_arena *a = x->arena;
+    eg_arena_free(a);
+    free(a);
+}
+
+static void answer(eg_exchange *x, int status)
+{
+    eg_response *resp = x->ns[0].resp;
+    char body[64];
+    int n = snprintf(body, sizeof body, "%d %s\n", status, eg_status_reason(status));
+    eg_response_set(x->arena, resp, status, "text/plain; charset=utf-8", body, (size_t)n);
+    eg_http1_respond(x->conn, resp);
+}
+
+static void flow_done(eg_exchange *x)
+{
+    if (x->aborted || !x->conn) {
+        release(x);
+        return;
+    }
+    eg_response *resp = x->ns[0].resp;
+    for (size_t i = 1; i < x->nns; i++) {
+        eg_response *r = x->ns[i].resp;
+        if (r->stream) {
+            eg_body_stream *s = r->stream;
+            r->stream = NULL;
+            s->abort(s);
+        }
+    }
+    if (!resp->status) {
+        answer(x, 503); /* the pipeline left no response */
+        return;
+    }
+    eg_http1_respond(x->conn, resp);
+}
+
+static void append_forwarded_for(eg_arena *a, eg_request *req)
+{
+    const eg_header *h = eg_headers_find(&req->headers, "X-Forwarded-For", 15);
+    if (!h) {
+        eg_headers_add(a, &req->headers, "X-Forwarded-For", 15, req->peer_ip, strlen(req->peer_ip));
+        return;
+    }
+    size_t n = h->value_len + 2 + strlen(req->peer_ip);
+    char *v = eg_arena_alloc(a, n + 1);
+    snprintf(v, n + 1, "%.*s, %s", (int)h->value_len, h->value, req->peer_ip);
+    eg_headers_set(a, &req->headers, "X-Forwarded-For", 15, v, n);
+}
+
+static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *arena)
+{
+    eg_gateway_ud *g = ud;
+    eg_worker *w = g->worker;
+    eg_exchange *x = eg_arena_alloc(arena, sizeof *x);
+    memset(x, 0, sizeof *x);
+    x->arena = arena;
+    x->worker = w;
+    x->conn = conn;
+    x->snap = eg_worker_pin(w);
+    x->server_name = g->server_name;
+    x->flow_done = flow_done;
+    eg_http1_set_pending(conn, x);
+    eg_namespace *def = eg_exchange_namespace(x, "DEFAULT");
+    def->req = req;
+    x->cur = 0;
+    w->requests++;
+
+    const eg_server_obj *o = eg_strmap_get(&x->snap->servers, g->server_name, strlen(g->server_name));
+    if (!o) {
+        answer(x, 503);
+        return;
+    }
+    const eg_httpserver_spec *spec = o->spec;
+    eg_client_ip(req->peer_ip, &req->headers, &spec->trusted_proxies, req->client_ip, sizeof req->client_ip);
+    if (spec->x_forwarded_for)
+        append_forwarded_for(arena, req);
+
+    eg_route_request rr;
+    route_input(req, &rr);
+    eg_route_match m = { 0 };
+    int status = eg_router_match(spec->router, &rr, &m);
+    if (status) {
+        answer(x, status);
+        return;
+    }
+    if (m.rewritten_path) {
+        req->path = eg_arena_strndup(arena, m.rewritten_path, strlen(m.rewritten_path));
+        free(m.rewritten_path);
+    }
+    const eg_pipeline *p = eg_strmap_get(&x->snap->pipelines, m.path->backend, strlen(m.path->backend));
+    if (!p) {
+        answer(x, 503);
+        return;
+    }
+    x->pipeline = p;
+    eg_flow_start(x);
+}
+
+static void abort_exchange(void *ud, void *pending)
+{
+    (void)ud;
+    eg_exchange *x = pending;
+    x->aborted = true;
+    x->conn = NULL;
+    if (x->on_abort) {
+        void (*cb)(eg_exchange *) = x->on_abort;
+        x->on_abort = NULL;
+        cb(x); /* the pending filter stops; the flow then ends in flow_done */
+        return;
+    }
+    release(x);
+}
+
+static void finished(void *ud, void *pending, int error, uint64_t body_bytes)
+{
+    (void)ud;
+    (void)error;
+    (void)body_bytes;
+    release(pending);
+}
+
+const eg_http1_hooks eg_gateway_hooks = {
+    .body_limit = body_limit,
+    .handle = handle,
+    .abort = abort_exchange,
+    .finished = finished,
+};

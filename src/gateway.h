@@ -1,0 +1,19 @@
+/* gateway.h — what a worker does with a request on an HTTPServer's listener: resolve the
+ * client IP, route, run the pipeline, answer. */
+#ifndef EG_GATEWAY_H
+#define EG_GATEWAY_H
+
+#include "http1_server.h"
+
+struct eg_worker;
+struct eg_listener;
+
+typedef struct {
+    struct eg_worker *worker;
+    struct eg_listener *listener;
+    const char *server_name;
+} eg_gateway_ud;
+
+extern const eg_http1_hooks eg_gateway_hooks;
+
+#endif

@@ -1,0 +1,26 @@
+/* lua_vm.h — the LuaJIT side: one VM per worker, one coroutine per request, filters in Lua
+ * (inline `kind: Lua` and modules from --filter-dir), and the busted runner. */
+#ifndef EG_LUA_VM_H
+#define EG_LUA_VM_H
+
+#include "exchange.h"
+#include "options.h"
+
+struct eg_worker;
+struct eg_snapshot;
+typedef struct eg_lua_vm eg_lua_vm;
+
+eg_lua_vm *eg_lua_vm_new(struct eg_worker *w);
+void eg_lua_vm_free(eg_lua_vm *vm);
+/* A snapshot this worker no longer uses: drop filter instances of pipeline versions that
+ * `current` does not have. */
+void eg_lua_vm_forget(eg_lua_vm *vm, struct eg_snapshot *old, struct eg_snapshot *current);
+/* The exchange ends: let its coroutine go. */
+void eg_lua_vm_release(eg_lua_vm *vm, eg_exchange *x);
+
+/* Register `Lua` and the kinds found in the filter directories. */
+void eg_lua_register_kinds(const char *const *dirs, int n);
+/* easegress-server --busted DIR */
+int eg_busted_run(const eg_options *o);
+
+#endif

@@ -1,0 +1,287 @@
+/* proxy.c — the Proxy filter at run time: choose a pool and a server, send the request of
+ * the active namespace, put the backend's answer in that namespace's response. */
+#define _GNU_SOURCE
+#include "proxy.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gzip_stream.h"
+#include "log.h"
+#include "pipeline.h"
+#include "proxy_spec.h"
+#include "upstream.h"
+#include "worker.h"
+
+static const char *const proxy_results[] = { "internalError", "clientError", "serverError",
+                                             "failureCode", "timeout", "shortCircuited", NULL };
+
+typedef struct {
+    struct sockaddr_storage addr;
+    bool resolved;
+    char pool_key[300];
+} server_addr;
+
+typedef struct {
+    eg_proxy_spec *spec;
+    char *state_key;            /* "pipeline/filter": LB positions survive new versions */
+    server_addr **addrs;        /* per pool, per server */
+} proxy_inst;
+
+typedef struct {
+    eg_upstream_call call;
+    eg_exchange *x;
+    proxy_inst *inst;
+    const eg_pool_spec *pool;
+    bool accepts_gzip;
+} proxy_call;
+
+/* Backend names are resolved when the filter is built (on the main thread), never on the
+ * request path. */
+static void resolve(const eg_upstream *u, server_addr *a)
+{
+    snprintf(a->pool_key, sizeof a->pool_key, "%s:%u", u->host, u->port);
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
+    char port[8];
+    snprintf(port, sizeof port, "%u", u->port);
+    int rc = getaddrinfo(u->host, port, &hints, &res);
+    if (rc != 0 || !res) {
+        eg_warn("proxy: cannot resolve %s: %s", u->host, gai_strerror(rc));
+        return;
+    }
+    memcpy(&a->addr, res->ai_addr, res->ai_addrlen);
+    a->resolved = true;
+    freeaddrinfo(res);
+}
+
+static void *proxy_create(eg_dec *d, const eg_node *spec_node, const char *pipeline)
+{
+    eg_proxy_spec *spec = eg_proxy_spec_decode(d, spec_node);
+    if (!spec)
+        return NULL;
+    proxy_inst *p = calloc(1, sizeof *p);
+    p->spec = spec;
+    const char *fname = eg_node_str(spec_node, "name");
+    size_t n = strlen(pipeline) + strlen(fname ? fname : "") + 2;
+    p->state_key = malloc(n);
+    snprintf(p->state_key, n, "%s/%s", pipeline, fname ? fname : "");
+    p->addrs = calloc(spec->npools, sizeof *p->addrs);
+    for (size_t i = 0; i < spec->npools; i++) {
+        p->addrs[i] = calloc(spec->pools[i].nservers + 1, sizeof **p->addrs);
+        for (size_t j = 0; j < spec->pools[i].nservers; j++)
+            resolve(&spec->pools[i].servers[j], &p->addrs[i][j]);
+    }
+    return p;
+}
+
+static void proxy_destroy(void *vp)
+{
+    proxy_inst *p = vp;
+    for (size_t i = 0; i < p->spec->npools; i++)
+        free(p->addrs[i]);
+    free(p->addrs);
+    free(p->state_key);
+    eg_proxy_spec_free(p->spec);
+    free(p);
+}
+
+static bool is_failure(const eg_pool_spec *pool, int status)
+{
+    if (!pool->nfailure_codes)
+        return status >= 500 && status <= 599;
+    for (size_t i = 0; i < pool->nfailure_codes; i++)
+        if (pool->failure_codes[i] == status)
+            return true;
+    return false;
+}
+
+static void fail(proxy_call *pc, int status, const char *result, const char *detail)
+{
+    eg_exchange *x = pc->x;
+    char body[160];
+    int n = snprintf(body, sizeof body, "%d %s\n", status, eg_status_reason(status));
+    eg_debug("proxy %s: %s (%s)", pc->inst->state_key, result, detail ? detail : "");
+    eg_response_set(x->arena, eg_x_resp(x), status, "text/plain; charset=utf-8", body, (size_t)n);
+    eg_flow_resume(x, result);
+}
+
+static bool header_is(const eg_header *h, const char *name)
+{
+    size_t n = strlen(name);
+    return h->name_len == n && strncasecmp(h->name, name, n) == 0;
+}
+
+static void on_response(eg_upstream_call *call, int status, eg_headers *headers, int64_t content_length, eg_body_stream *body)
+{
+    proxy_call *pc = (proxy_call *)call;
+    eg_exchange *x = pc->x;
+    eg_response *resp = eg_x_resp(x);
+    if (resp->stream) {
+        eg_body_stream *old = resp->stream;
+        resp->stream = NULL;
+        old->abort(old);
+    }
+    /* A response already in the namespace (say, from CORSAdaptor) keeps its headers; the
+     * backend's are added, Access-Control-* replaced. */
+    eg_headers merged = resp->status ? resp->headers : (eg_headers){ 0 };
+    bool encoded = false;
+    for (size_t i = 0; i < headers->count; i++) {
+        const eg_header *h = &headers->items[i];
+        if (eg_is_hop_header(h->name, h->name_len, headers) || header_is(h, "Content-Length"))
+            continue;
+        if (header_is(h, "Content-Encoding"))
+            encoded = true;
+        if (resp->status && h->name_len > 15 && strncasecmp(h->name, "Access-Control-", 15) == 0)
+            eg_headers_set(x->arena, &merged, h->name, h->name_len, h->value, h->value_len);
+        else
+            eg_headers_add(x->arena, &merged, h->name, h->name_len, h->value, h->value_len);
+    }
+    resp->status = status;
+    resp->headers = merged;
+    resp->body = NULL;
+    resp->body_len = 0;
+    resp->stream = body;
+    resp->content_length = content_length;
+
+    const eg_proxy_spec *spec = pc->inst->spec;
+    if (spec->compression && pc->accepts_gzip && !encoded && content_length != 0 &&
+        (content_length < 0 || content_length >= (int64_t)spec->compression_min_length) && status >= 200 &&
+        status != 204 && status != 304) {
+        resp->stream = eg_gzip_stream_new(x->arena, body);
+        resp->content_length = -1;
+        eg_headers_sets(x->arena, &resp->headers, "Content-Encoding", "gzip");
+        eg_headers_add(x->arena, &resp->headers, "Vary", 4, "Accept-Encoding", 15);
+    }
+    eg_flow_resume(x, is_failure(pc->pool, status) ? "failureCode" : "");
+}
+
+static void on_error(eg_upstream_call *call, eg_upstream_error err, const char *detail)
+{
+    proxy_call *pc = (proxy_call *)call;
+    switch (err) {
+    case EG_UPSTREAM_TIMEOUT:
+        fail(pc, 504, "timeout", detail);
+        break;
+    default:
+        fail(pc, 502, "serverError", detail);
+        break;
+    }
+}
+
+static void on_client_abort(eg_exchange *x)
+{
+    proxy_call *pc = x->abort_ud;
+    eg_upstream_cancel(&pc->call);
+    eg_flow_resume(x, "clientError");
+}
+
+static bool accepts_gzip(const eg_request *req)
+{
+    for (size_t i = 0; i < req->headers.count; i++) {
+        const eg_header *h = &req->headers.items[i];
+        if (header_is(h, "Accept-Encoding") && memmem(h->value, h->value_len, "gzip", 4))
+            return true;
+    }
+    return false;
+}
+
+/* The request head as the backend gets it: headers re-serialised, never passed raw. */
+static uv_buf_t build_head(eg_exchange *x, const eg_request *req, const eg_pool_spec *pool, const eg_upstream *u)
+{
+    eg_buf b = { 0 };
+    eg_buf_reserve(&b, 512);
+    const char *path = req->path && *req->path ? req->path : "/";
+    eg_buf_printf(&b, "%s %s%s%s%s HTTP/1.1\r\n", req->method ? req->method : "GET", u->path_prefix ? u->path_prefix : "",
+                  path, req->query ? "?" : "", req->query ? req->query : "");
+    /* Host: the client's when the server is an IP or keepHost, else the server's;
+     * setUpstreamHost forces the server's (Easegress's rules, issues #447/#1245). */
+    const char *host = (u->host_is_ip || u->keep_host) && req->host && *req->host ? req->host : u->host_header;
+    if (pool->set_upstream_host && !u->keep_host)
+        host = u->host_header;
+    eg_buf_printf(&b, "Host: %s\r\n", host);
+    bool has_proto = false;
+    for (size_t i = 0; i < req->headers.count; i++) {
+        const eg_header *h = &req->headers.items[i];
+        if (header_is(h, "Host") || header_is(h, "Content-Length") || header_is(h, "Expect") ||
+            eg_is_hop_header(h->name, h->name_len, &req->headers))
+            continue;
+        if (header_is(h, "X-Forwarded-Proto"))
+            has_proto = true;
+        eg_buf_append(&b, h->name, h->name_len);
+        eg_buf_append(&b, ": ", 2);
+        eg_buf_append(&b, h->value, h->value_len);
+        eg_buf_append(&b, "\r\n", 2);
+    }
+    if (!has_proto)
+        eg_buf_printf(&b, "X-Forwarded-Proto: %s\r\n", req->scheme ? req->scheme : "http");
+    bool body_method = req->method && (!strcmp(req->method, "POST") || !strcmp(req->method, "PUT") || !strcmp(req->method, "PATCH"));
+    if (req->body_len || body_method)
+        eg_buf_printf(&b, "Content-Length: %zu\r\n", req->body_len);
+    eg_buf_append(&b, "\r\n", 2);
+    char *head = eg_arena_strndup(x->arena, b.data, b.len);
+    uv_buf_t out = uv_buf_init(head, (unsigned)b.len);
+    eg_buf_free(&b);
+    return out;
+}
+
+static eg_filter_status proxy_handle(void *vp, eg_exchange *x, const char **result)
+{
+    proxy_inst *p = vp;
+    const eg_proxy_spec *spec = p->spec;
+    eg_request *req = eg_x_req(x);
+    if (!req->method) /* a namespace nobody built a request in: use the client's */
+        *req = *x->ns[0].req;
+    eg_worker *w = x->worker;
+    eg_lb_state *st = eg_worker_state(w, p->state_key, sizeof(eg_lb_state) * (spec->npools + 1));
+    eg_lb_request lr = {
+        .client_ip = req->client_ip,
+        .headers = &req->headers,
+        .method = req->method,
+        .method_len = strlen(req->method),
+        .path = req->path,
+        .path_len = strlen(req->path),
+    };
+    size_t pi = eg_proxy_choose_pool(spec, &lr, &st[spec->npools]);
+    const eg_pool_spec *pool = &spec->pools[pi];
+    int si = eg_lb_pick(pool, &st[pi], &lr, NULL);
+    if (si < 0 || !p->addrs[pi][si].resolved) {
+        eg_response_set(x->arena, eg_x_resp(x), 503, "text/plain; charset=utf-8", "503 Service Unavailable\n", 24);
+        *result = "internalError";
+        return EG_FILTER_DONE;
+    }
+    const eg_upstream *u = &pool->servers[si];
+    int64_t max_body = pool->server_max_body_size ? pool->server_max_body_size : spec->server_max_body_size;
+    (void)max_body; /* response size limits come with the streaming body issue */
+
+    proxy_call *pc = eg_arena_alloc(x->arena, sizeof *pc);
+    memset(pc, 0, sizeof *pc);
+    pc->x = x;
+    pc->inst = p;
+    pc->pool = pool;
+    pc->accepts_gzip = spec->compression && accepts_gzip(req);
+    pc->call.addr = (const struct sockaddr *)&p->addrs[pi][si].addr;
+    pc->call.pool_key = p->addrs[pi][si].pool_key;
+    pc->call.head = build_head(x, req, pool, u);
+    pc->call.body = req->body;
+    pc->call.body_len = req->body_len;
+    pc->call.head_method = !strcmp(req->method, "HEAD");
+    pc->call.timeout_ms = pool->timeout_ms > 0 ? (uint64_t)pool->timeout_ms : 0;
+    pc->call.max_idle = spec->max_idle_conns_per_host;
+    pc->call.arena = x->arena;
+    pc->call.on_response = on_response;
+    pc->call.on_error = on_error;
+    x->on_abort = on_client_abort;
+    x->abort_ud = pc;
+    eg_upstream_start(w->upstreams, &pc->call);
+    return EG_FILTER_PENDING;
+}
+
+const eg_filter_kind eg_proxy_kind = {
+    .name = "Proxy",
+    .results = proxy_results,
+    .create = proxy_create,
+    .destroy = proxy_destroy,
+    .handle = proxy_handle,
+};

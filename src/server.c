@@ -1,0 +1,102 @@
+#include "server.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+#include "admin_api.h"
+#include "listen.h"
+#include "log.h"
+#include "lua_vm.h"
+#include "proxy.h"
+#include "store.h"
+#include "supervisor.h"
+
+typedef struct {
+    uv_loop_t loop;
+    uv_signal_t sigterm, sigint, sighup;
+    eg_supervisor supervisor;
+    eg_admin_api api;
+    const eg_options *opts;
+    bool stopping;
+} server;
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    server *s = h->data;
+    if (signum == SIGHUP)
+        return; /* reopening logs comes with the access log; config lives in the store */
+    if (s->stopping) {
+        eg_warn("second signal: exiting at once");
+        _exit(255);
+    }
+    s->stopping = true;
+    eg_info("signal %d: shutting down (draining up to %us)", signum, s->opts->drain_seconds);
+    eg_admin_api_stop(&s->api);
+    eg_supervisor_stop(&s->supervisor, (uint64_t)s->opts->drain_seconds * 1000);
+    uv_close((uv_handle_t *)&s->sigterm, NULL);
+    uv_close((uv_handle_t *)&s->sigint, NULL);
+    uv_close((uv_handle_t *)&s->sighup, NULL);
+}
+
+static void register_filter_kinds(const eg_options *o)
+{
+    eg_filter_kind_register(&eg_proxy_kind);
+    eg_lua_register_kinds(o->filter_dirs, o->nfilter_dirs);
+}
+
+int eg_server_run(const eg_options *o, int master_fd)
+{
+    signal(SIGPIPE, SIG_IGN);
+    server *s = calloc(1, sizeof *s);
+    s->opts = o;
+    uv_loop_init(&s->loop);
+    register_filter_kinds(o);
+
+    char err[512];
+    eg_store *store = eg_store_open_file(o->data_dir, err, sizeof err);
+    if (!store) {
+        eg_error("cannot open the store in %s: %s", o->data_dir, err);
+        return 1;
+    }
+    int api_fd;
+    if (eg_listen_group(master_fd, o->api_host, (uint16_t)o->api_port, 1, &api_fd, err, sizeof err) < 0) {
+        eg_error("admin API: %s", err);
+        eg_store_close(store);
+        return 1;
+    }
+    eg_supervisor_init(&s->supervisor, store, master_fd, o->workers, o->strict);
+    eg_supervisor_start(&s->supervisor);
+
+    s->api.supervisor = &s->supervisor;
+    s->api.member_name = o->name;
+    s->api.cluster_name = o->cluster_name;
+    s->api.api_addr = o->api_addr;
+    s->api.data_dir = o->data_dir;
+    s->api.start_time = time(NULL);
+    int rc = eg_admin_api_start(&s->api, &s->loop, api_fd);
+    if (rc < 0) {
+        eg_error("admin API on %s: %s", o->api_addr, uv_strerror(rc));
+        return 1;
+    }
+    uv_signal_init(&s->loop, &s->sigterm);
+    uv_signal_init(&s->loop, &s->sigint);
+    uv_signal_init(&s->loop, &s->sighup);
+    s->sigterm.data = s->sigint.data = s->sighup.data = s;
+    uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&s->sigint, on_signal, SIGINT);
+    uv_signal_start(&s->sighup, on_signal, SIGHUP);
+    eg_info("easegress-server %s ready: admin API on %s, %d workers, data in %s", o->name, o->api_addr, o->workers, o->data_dir);
+
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+
+    eg_supervisor_free(&s->supervisor);
+    eg_store_close(store);
+    uv_loop_close(&s->loop);
+    free(s);
+    eg_info("stopped");
+    return 0;
+}

@@ -1,0 +1,20 @@
+/* easegress-server: the gateway's entry point. */
+#include <stdio.h>
+#include "log.h"
+#include "lua_vm.h"
+#include "options.h"
+#include "server.h"
+
+int main(int argc, char **argv)
+{
+    eg_options o;
+    int rc = eg_options_parse(&o, argc, argv);
+    if (rc != 0)
+        return rc < 0 ? 2 : 0;
+    eg_log_set_level(o.debug ? EG_LOG_DEBUG : EG_LOG_INFO);
+    if (o.busted_dir)
+        return eg_busted_run(&o);
+    if (o.no_master)
+        return eg_lock_data_dir(o.data_dir) < 0 ? 1 : eg_server_run(&o, -1);
+    return eg_master_run(&o);
+}

@@ -1,0 +1,433 @@
+/* supervisor.c — validate, store, build and publish objects. */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "listen.h"
+#include "log.h"
+#include "object.h"
+#include "worker.h"
+
+#define OBJECT_PREFIX "/objects/"
+
+void eg_submit_result_free(eg_submit_result *r) { eg_strv_free(r->warnings, r->nwarnings); }
+
+static void entry_free(eg_object_entry *e)
+{
+    if (!e)
+        return;
+    free(e->name);
+    free(e->kind);
+    eg_node_free(e->spec);
+    free(e->created_at);
+    eg_pipeline_unref(e->pipeline);
+    eg_server_obj_unref(e->server);
+    free(e->error);
+    free(e);
+}
+
+static char *now_rfc3339(void)
+{
+    char buf[40];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return strdup(buf);
+}
+
+/* ---- publishing ---- */
+
+static void publish(eg_supervisor *s)
+{
+    if (!s->workers)
+        return;
+    s->generation++;
+    /* One snapshot object per worker would waste memory; all workers share one, with a
+     * holder count of nworkers. */
+    eg_snapshot *snap = eg_snapshot_new(NULL, s->nworkers, s->generation);
+    const eg_strmap_slot *slot;
+    for (size_t i = 0; eg_strmap_next(&s->objects, &i, &slot);) {
+        eg_object_entry *e = slot->value;
+        if (e->pipeline) {
+            eg_pipeline_ref(e->pipeline);
+            eg_snapshot_put_pipeline(snap, e->name, e->pipeline);
+        }
+        if (e->server) {
+            eg_server_obj_ref(e->server);
+            eg_snapshot_put_server(snap, e->name, e->server);
+        }
+    }
+    for (int i = 0; i < s->nworkers; i++)
+        eg_worker_publish(s->workers[i], snap);
+}
+
+/* Is any current server (other than `except`) listening on this key? */
+static bool listen_key_in_use(eg_supervisor *s, const char *key, const eg_object_entry *except)
+{
+    const eg_strmap_slot *slot;
+    for (size_t i = 0; eg_strmap_next(&s->objects, &i, &slot);) {
+        const eg_object_entry *e = slot->value;
+        if (e != except && e->server && strcmp(e->server->listen_key, key) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void release_listen(eg_supervisor *s, const eg_server_obj *o)
+{
+    if (!o || listen_key_in_use(s, o->listen_key, NULL))
+        return;
+    eg_listen_release(s->master_fd, o->spec->address, o->spec->port);
+}
+
+/* ---- building ---- */
+
+/* Sockets for a server version: the old version's when it listened on the same address. */
+static int attach_sockets(eg_supervisor *s, eg_server_obj *o, const eg_object_entry *old, char *err, size_t errlen)
+{
+    o->fds = malloc(sizeof(int) * (size_t)s->nworkers);
+    o->nfds = s->nworkers;
+    if (old && old->server && strcmp(old->server->listen_key, o->listen_key) == 0) {
+        for (int i = 0; i < s->nworkers; i++)
+            o->fds[i] = dup(old->server->fds[i]);
+        return 0;
+    }
+    const eg_strmap_slot *slot;
+    for (size_t i = 0; eg_strmap_next(&s->objects, &i, &slot);) {
+        const eg_object_entry *e = slot->value;
+        if (e != old && e->server && strcmp(e->server->listen_key, o->listen_key) == 0) {
+            snprintf(err, errlen, "port %u is already used by HTTPServer %s", o->spec->port, e->name);
+            return -1;
+        }
+    }
+    if (eg_listen_group(s->master_fd, o->spec->address, o->spec->port, s->nworkers, o->fds, err, errlen) < 0) {
+        for (int i = 0; i < s->nworkers; i++)
+            o->fds[i] = -1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Build a version of `obj` into `e` (pipeline or server); error text into r. */
+static bool build(eg_supervisor *s, const eg_node *obj, const char *kind, eg_object_entry *e,
+                  const eg_object_entry *old, eg_submit_result *r)
+{
+    eg_dec d;
+    eg_dec_init(&d, s->strict);
+    bool ok = false;
+    if (strcmp(kind, "Pipeline") == 0) {
+        e->pipeline = eg_pipeline_build(&d, obj);
+        ok = e->pipeline != NULL && eg_dec_ok(&d);
+    } else if (strcmp(kind, "HTTPServer") == 0) {
+        eg_httpserver_spec *spec = eg_httpserver_spec_decode(&d, obj);
+        if (spec && eg_dec_ok(&d)) {
+            eg_server_obj *o = eg_server_obj_new(spec);
+            char err[512];
+            if (attach_sockets(s, o, old, err, sizeof err) < 0) {
+                eg_dec_fail(&d, NULL, "%s", err);
+                eg_server_obj_unref(o);
+            } else {
+                e->server = o;
+                ok = true;
+            }
+        } else if (spec) {
+            eg_httpserver_spec_free(spec);
+        }
+    } else {
+        eg_dec_fail(&d, NULL, "kind %s not found", kind);
+    }
+    if (!ok) {
+        r->status = 400;
+        snprintf(r->message, sizeof r->message, "%s", d.error ? d.error : "invalid object");
+        eg_pipeline_unref(e->pipeline);
+        e->pipeline = NULL;
+    }
+    r->warnings = d.warnings;
+    r->nwarnings = d.nwarnings;
+    d.warnings = NULL;
+    d.nwarnings = 0;
+    eg_dec_free(&d);
+    return ok;
+}
+
+static int64_t store_object(eg_supervisor *s, const char *name, const eg_node *obj, eg_submit_result *r)
+{
+    char key[512];
+    snprintf(key, sizeof key, OBJECT_PREFIX "%s", name);
+    size_t len;
+    char *json = eg_node_to_json(obj, false, &len);
+    int64_t rev = 0;
+    int rc = eg_store_put(s->store, key, json, len, &rev);
+    free(json);
+    if (rc < 0) {
+        r->status = 500;
+        snprintf(r->message, sizeof r->message, "store: %s", strerror(-rc));
+        return -1;
+    }
+    return rev;
+}
+
+void eg_supervisor_apply(eg_supervisor *s, const eg_node *obj, bool create, const char *url_name, eg_submit_result *r)
+{
+    memset(r, 0, sizeof *r);
+    if (!obj || obj->type != EG_NODE_MAP) {
+        r->status = 400;
+        snprintf(r->message, sizeof r->message, "an object must be a map with kind and name");
+        return;
+    }
+    const char *name = eg_node_str(obj, "name");
+    const char *kind = eg_node_str(obj, "kind");
+    if (!name || !eg_object_name_valid(name)) {
+        r->status = 400;
+        snprintf(r->message, sizeof r->message, name ? "name: invalid name \"%s\"" : "name: required", name);
+        return;
+    }
+    if (!kind || !*kind) {
+        r->status = 400;
+        snprintf(r->message, sizeof r->message, "kind: required");
+        return;
+    }
+    if (!eg_object_kind_find(kind)) {
+        r->status = 400;
+        snprintf(r->message, sizeof r->message, "kind %s not found", kind);
+        return;
+    }
+    if (url_name && strcmp(url_name, name) != 0) {
+        r->status = 400;
+        snprintf(r->message, sizeof r->message, "name in the URL (%s) and in the object (%s) differ", url_name, name);
+        return;
+    }
+    eg_object_entry *old = eg_strmap_get(&s->objects, name, strlen(name));
+    if (create && old) {
+        r->status = 409;
+        snprintf(r->message, sizeof r->message, "conflict name: %s", name);
+        return;
+    }
+    if (!create && !old) {
+        r->status = 404;
+        snprintf(r->message, sizeof r->message, "not found object %s", name);
+        return;
+    }
+    if (old && strcmp(old->kind, kind) != 0) {
+        r->status = 400;
+        snprintf(r->message, sizeof r->message, "kind is %s, not %s: delete the object first", old->kind, kind);
+        return;
+    }
+    eg_object_entry *e = calloc(1, sizeof *e);
+    if (!build(s, obj, kind, e, old, r)) {
+        entry_free(e);
+        return;
+    }
+    /* Acknowledged means durable: store first, then serve. */
+    e->spec = eg_node_clone(obj);
+    e->name = strdup(name);
+    e->kind = strdup(kind);
+    e->created_at = old ? strdup(old->created_at) : now_rfc3339();
+    int64_t rev = store_object(s, name, e->spec, r);
+    if (rev < 0) {
+        entry_free(e);
+        return;
+    }
+    e->revision = rev;
+    r->revision = rev;
+    eg_strmap_put(&s->objects, name, strlen(name), e);
+    publish(s);
+    if (old) {
+        if (old->server && (!e->server || strcmp(old->server->listen_key, e->server->listen_key) != 0))
+            release_listen(s, old->server);
+        entry_free(old);
+    }
+    r->status = create ? 201 : 200;
+    eg_info("%s %s %s (revision %lld)", create ? "created" : "updated", kind, name, (long long)rev);
+}
+
+void eg_supervisor_delete(eg_supervisor *s, const char *name, eg_submit_result *r)
+{
+    memset(r, 0, sizeof *r);
+    eg_object_entry *e = eg_strmap_get(&s->objects, name, strlen(name));
+    if (!e) {
+        r->status = 404;
+        snprintf(r->message, sizeof r->message, "not found object %s", name);
+        return;
+    }
+    char key[512];
+    snprintf(key, sizeof key, OBJECT_PREFIX "%s", name);
+    int rc = eg_store_delete(s->store, key, &r->revision);
+    if (rc < 0 && rc != -ENOENT) {
+        r->status = 500;
+        snprintf(r->message, sizeof r->message, "store: %s", strerror(-rc));
+        return;
+    }
+    eg_strmap_del(&s->objects, name, strlen(name));
+    publish(s);
+    if (e->server)
+        release_listen(s, e->server);
+    eg_info("deleted %s %s", e->kind, name);
+    entry_free(e);
+    r->status = 200;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp((*(eg_object_entry *const *)a)->name, (*(eg_object_entry *const *)b)->name);
+}
+
+eg_object_entry **eg_supervisor_list(eg_supervisor *s, size_t *n)
+{
+    eg_object_entry **v = malloc(sizeof *v * (s->objects.count + 1));
+    *n = 0;
+    const eg_strmap_slot *slot;
+    for (size_t i = 0; eg_strmap_next(&s->objects, &i, &slot);)
+        v[(*n)++] = slot->value;
+    qsort(v, *n, sizeof *v, cmp_entry);
+    return v;
+}
+
+eg_object_entry *eg_supervisor_get(eg_supervisor *s, const char *name)
+{
+    return eg_strmap_get(&s->objects, name, strlen(name));
+}
+
+eg_node *eg_supervisor_status(eg_supervisor *s, const eg_object_entry *e)
+{
+    (void)s;
+    eg_node *st = eg_node_new(EG_NODE_MAP);
+    eg_node_map_set(st, "name", eg_node_new_str(e->name));
+    bool running = e->pipeline || e->server;
+    eg_node_map_set(st, "health", eg_node_new_str(running ? "ready" : "failed"));
+    if (!strcmp(e->kind, "HTTPServer")) {
+        eg_node_map_set(st, "state", eg_node_new_str(running ? "running" : "failed"));
+        if (e->server)
+            eg_node_map_set(st, "port", eg_node_new_int(e->server->spec->port));
+    }
+    if (!strcmp(e->kind, "Pipeline") && e->pipeline) {
+        eg_node *filters = eg_node_new(EG_NODE_MAP);
+        for (size_t i = 0; i < e->pipeline->nfilters; i++) {
+            eg_node *f = eg_node_new(EG_NODE_MAP);
+            eg_node_map_set(f, "kind", eg_node_new_str(e->pipeline->filters[i].kind->name));
+            eg_node_map_set(filters, e->pipeline->filters[i].name, f);
+        }
+        eg_node_map_set(st, "filters", filters);
+    }
+    if (e->error)
+        eg_node_map_set(st, "error", eg_node_new_str(e->error));
+    char *ts = now_rfc3339();
+    eg_node_map_set(st, "timestamp", eg_node_new_str(ts));
+    free(ts);
+    return st;
+}
+
+/* ---- life cycle ---- */
+
+int eg_supervisor_init(eg_supervisor *s, eg_store *store, int master_fd, int nworkers, bool strict)
+{
+    memset(s, 0, sizeof *s);
+    s->store = store;
+    s->master_fd = master_fd;
+    s->nworkers = nworkers;
+    s->strict = strict;
+    eg_strmap_init(&s->objects);
+    return 0;
+}
+
+static int kind_order(const char *kind)
+{
+    size_t n;
+    const eg_object_kind *k = eg_object_kinds(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(k[i].kind, kind) == 0)
+            return (int)i;
+    return (int)n;
+}
+
+/* Load what was acknowledged. An object that no longer builds (a port taken meanwhile, a
+ * backend name that changed meaning) stays stored and reports its error in status. */
+static void load_objects(eg_supervisor *s)
+{
+    eg_kv *kvs = NULL;
+    size_t n = 0;
+    if (eg_store_list(s->store, OBJECT_PREFIX, &kvs, &n) < 0)
+        return;
+    size_t nkinds;
+    eg_object_kinds(&nkinds);
+    for (size_t pass = 0; pass <= nkinds; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            char err[300];
+            eg_node *obj = eg_yaml_parse(kvs[i].value, kvs[i].value_len, err, sizeof err);
+            const char *name = obj ? eg_node_str(obj, "name") : NULL;
+            const char *kind = obj ? eg_node_str(obj, "kind") : NULL;
+            if (!name || !kind) {
+                if (pass == 0)
+                    eg_error("store: %s is not a valid object, skipped", kvs[i].key);
+                eg_node_free(obj);
+                continue;
+            }
+            if ((size_t)kind_order(kind) != pass) {
+                eg_node_free(obj);
+                continue;
+            }
+            eg_object_entry *e = calloc(1, sizeof *e);
+            eg_submit_result r = { 0 };
+            if (!build(s, obj, kind, e, NULL, &r)) {
+                e->error = strdup(r.message);
+                eg_error("object %s (%s) does not build: %s", name, kind, r.message);
+            }
+            eg_submit_result_free(&r);
+            e->name = strdup(name);
+            e->kind = strdup(kind);
+            e->spec = obj;
+            e->created_at = now_rfc3339();
+            e->revision = kvs[i].mod_revision;
+            eg_strmap_put(&s->objects, name, strlen(name), e);
+        }
+    }
+    eg_kv_free_all(kvs, n);
+    eg_info("loaded %zu objects (store revision %lld)", s->objects.count, (long long)eg_store_revision(s->store));
+}
+
+void eg_supervisor_start(eg_supervisor *s)
+{
+    load_objects(s);
+    s->workers = calloc((size_t)s->nworkers, sizeof *s->workers);
+    s->generation++;
+    eg_snapshot *snap = eg_snapshot_new(NULL, s->nworkers, s->generation);
+    const eg_strmap_slot *slot;
+    for (size_t i = 0; eg_strmap_next(&s->objects, &i, &slot);) {
+        eg_object_entry *e = slot->value;
+        if (e->pipeline) {
+            eg_pipeline_ref(e->pipeline);
+            eg_snapshot_put_pipeline(snap, e->name, e->pipeline);
+        }
+        if (e->server) {
+            eg_server_obj_ref(e->server);
+            eg_snapshot_put_server(snap, e->name, e->server);
+        }
+    }
+    for (int i = 0; i < s->nworkers; i++)
+        s->workers[i] = eg_worker_start(i, s->nworkers, snap);
+}
+
+void eg_supervisor_stop(eg_supervisor *s, uint64_t drain_ms)
+{
+    if (!s->workers)
+        return;
+    for (int i = 0; i < s->nworkers; i++)
+        eg_worker_stop(s->workers[i], drain_ms);
+    for (int i = 0; i < s->nworkers; i++)
+        eg_worker_join_free(s->workers[i]);
+    free(s->workers);
+    s->workers = NULL;
+}
+
+void eg_supervisor_free(eg_supervisor *s)
+{
+    const eg_strmap_slot *slot;
+    for (size_t i = 0; eg_strmap_next(&s->objects, &i, &slot);)
+        entry_free(slot->value);
+    eg_strmap_free(&s->objects);
+}

@@ -1,0 +1,58 @@
+/* worker.h — a worker thread: one libuv loop, one LuaJIT VM, its listeners, its backend
+ * connection pools, and the snapshot it currently serves. Nothing here is shared with other
+ * threads except the hand-over slot for the next snapshot (mutex + uv_async). */
+#ifndef EG_WORKER_H
+#define EG_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <uv.h>
+#include "http1_server.h"
+#include "snapshot.h"
+#include "strmap.h"
+#include "upstream.h"
+
+struct lua_State;
+typedef struct eg_listener eg_listener;
+
+typedef struct eg_worker {
+    int id;
+    int nworkers;
+    uv_loop_t loop;
+    uv_thread_t thread;
+    uv_async_t wake;
+
+    pthread_mutex_t lock;        /* guards next_snap and stopping */
+    eg_snapshot *next_snap;
+    bool stopping;
+
+    eg_snapshot *snap;           /* what new requests use */
+    eg_snapshot **retired;       /* earlier snapshots with requests still in flight */
+    size_t nretired, retired_cap;
+
+    eg_listener *listeners;
+    eg_upstream_pool *upstreams;
+    eg_strmap lb_states;         /* "pipeline/filter/pool" -> eg_lb_state*: kept across updates */
+    char read_buf[64 * 1024];
+    struct eg_lua_vm *lua;
+    uint64_t requests;
+    bool stopped;
+    uint64_t drain_ms;
+    uv_timer_t drain_timer;
+} eg_worker;
+
+eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial);
+/* Hand a snapshot to the worker (main thread); the worker takes one holder reference. */
+void eg_worker_publish(eg_worker *w, eg_snapshot *s);
+/* Stop accepting, finish in-flight requests (up to drain_ms), then end the thread. */
+void eg_worker_stop(eg_worker *w, uint64_t drain_ms);
+void eg_worker_join_free(eg_worker *w);
+
+/* For requests: pin the current snapshot, and unpin it when the request ends. */
+eg_snapshot *eg_worker_pin(eg_worker *w);
+void eg_worker_unpin(eg_worker *w, eg_snapshot *s);
+
+/* Runtime state kept by key across object versions. */
+void *eg_worker_state(eg_worker *w, const char *key, size_t size);
+
+#endif
