@@ -1,7 +1,7 @@
-/* node.c — the document tree: building, lookup, clone, comparison, release.
- * Parsing and YAML output live in node_yaml.c, JSON output in node_json.c, the spec decoder
- * and Go durations in node_dec.c. Allocation failure aborts (as buf.c does): a half-built
- * tree is not something a caller could recover from anyway. */
+/* node.c — the document tree: building, lookup, clone, comparison, release; YAML/JSON
+ * parsing with libyaml's event parser and YAML output with its emitter. JSON output lives in
+ * node_json.c, the spec decoder and Go durations in node_dec.c. Allocation failure aborts
+ * (as buf.c does): a half-built tree is not something a caller could recover from anyway. */
 #include "node.h"
 
 #include <ctype.h>
@@ -570,7 +570,9 @@ static eg_node_type plain_type(const char *text, size_t len)
 
 typedef struct {
     char *name;
-    eg_node *node;    /* a private copy: the original may be freed (a key) or merged away */
+    eg_node *node;    /* containers: borrowed from the tree (kept alive until the parse ends);
+                       * scalars: a private copy, as a key's node is freed once read */
+    bool owned;
     size_t nodes;     /* its node count, charged to the alias budget per use */
 } anchor;
 
@@ -584,6 +586,7 @@ typedef struct {
     int *key_cols;
     eg_node **merges;       /* MAP: `<<` values, applied when the map ends */
     size_t nmerges;
+    size_t nodes;           /* nodes in this subtree so far */
 } frame;
 
 typedef struct {
@@ -596,6 +599,8 @@ typedef struct {
     anchor *anchors;
     size_t nanchors, anchors_cap;
     size_t alias_nodes;
+    eg_node **retired;      /* merged-away `<<` values an anchor may still point to */
+    size_t nretired;
     eg_node *root;
     char *err;
     size_t errlen;
@@ -630,7 +635,8 @@ static size_t count_nodes(const eg_node *n)
     return c;
 }
 
-static void register_anchor(parser *ps, const char *name, const eg_node *n)
+/* Borrowing containers (rather than copying) keeps nested anchors from multiplying memory. */
+static void register_anchor(parser *ps, const char *name, eg_node *n, size_t nodes)
 {
     if (ps->nanchors == ps->anchors_cap) {
         ps->anchors_cap = ps->anchors_cap ? ps->anchors_cap * 2 : 8;
@@ -638,8 +644,9 @@ static void register_anchor(parser *ps, const char *name, const eg_node *n)
     }
     anchor *a = &ps->anchors[ps->nanchors++];
     a->name = eg_node_xstrndup(name, strlen(name));
-    a->node = eg_node_clone(n);
-    a->nodes = count_nodes(n);
+    a->owned = n->type != EG_NODE_SEQ && n->type != EG_NODE_MAP;
+    a->node = a->owned ? eg_node_clone(n) : n;
+    a->nodes = nodes;
 }
 
 static void frame_free(frame *f)
@@ -661,9 +668,11 @@ static void parser_cleanup(parser *ps)
     free(ps->stack);
     for (size_t i = 0; i < ps->nanchors; i++) {
         free(ps->anchors[i].name);
-        eg_node_free(ps->anchors[i].node);
+        if (ps->anchors[i].owned)
+            eg_node_free(ps->anchors[i].node);
     }
     free(ps->anchors);
+    eg_node_free_docs(ps->retired, (int)ps->nretired);
     eg_node_free(ps->root);
     yaml_parser_delete(&ps->p);
 }
@@ -680,7 +689,7 @@ static int mark_col(yaml_mark_t m)
 
 /* Attach a finished node to the container on top of the stack (or make it the root).
  * Takes ownership of `n` in every case. */
-static bool attach(parser *ps, eg_node *n, bool plain_untagged)
+static bool attach(parser *ps, eg_node *n, bool plain_untagged, size_t nodes)
 {
     if (ps->depth == 0) {
         eg_node_free(ps->root);
@@ -689,6 +698,7 @@ static bool attach(parser *ps, eg_node *n, bool plain_untagged)
     }
     frame *f = &ps->stack[ps->depth - 1];
     eg_node *c = f->node;
+    f->nodes += nodes;
     if (c->type == EG_NODE_SEQ) {
         eg_node_seq_push(c, n);
         return true;
@@ -803,6 +813,7 @@ static bool apply_merges(parser *ps, frame *f)
                     return perr(ps, from->line, from->col,
                                 "document expands aliases too far (more than %d nodes)", MAX_ALIAS_NODES);
                 ps->alias_nodes += c;
+                f->nodes += c;
                 eg_node_map_append(m, eg_node_xstrndup(from->keys[i], strlen(from->keys[i])),
                                    eg_node_clone(from->items[i]));
             }
@@ -872,6 +883,7 @@ static bool push_container(parser *ps, eg_node_type type, const yaml_event_t *ev
     f->node = eg_node_new(type);
     f->node->line = line;
     f->node->col = col;
+    f->nodes = 1;
     if (anchor_name)
         f->anchor = eg_node_xstrndup(anchor_name, strlen(anchor_name));
     return true;
@@ -886,13 +898,19 @@ static bool pop_container(parser *ps)
     eg_node *n = f.node;
     f.node = NULL;
     if (ok && f.anchor)
-        register_anchor(ps, f.anchor, n);
+        register_anchor(ps, f.anchor, n, f.nodes);
+    if (ok && f.nmerges) {
+        ps->retired = eg_node_xrealloc(ps->retired, (ps->nretired + f.nmerges) * sizeof *ps->retired);
+        memcpy(ps->retired + ps->nretired, f.merges, f.nmerges * sizeof *f.merges);
+        ps->nretired += f.nmerges;
+        f.nmerges = 0;
+    }
     frame_free(&f);
     if (!ok) {
         eg_node_free(n);
         return false;
     }
-    return attach(ps, n, false);
+    return attach(ps, n, false, f.nodes);
 }
 
 static bool on_alias(parser *ps, const yaml_event_t *ev)
@@ -911,7 +929,7 @@ static bool on_alias(parser *ps, const yaml_event_t *ev)
         n->line = line;
         n->col = col;
         /* an alias of a plain `<<` scalar is not a merge key (the alias is not plain) */
-        return attach(ps, n, false);
+        return attach(ps, n, false, a->nodes);
     }
     return perr(ps, line, col, "unknown anchor '%s' referenced", name);
 }
@@ -986,9 +1004,9 @@ static int parse_piece(const char *text, size_t len, int line_off, eg_node **out
             if (!n)
                 break;
             if (ev.data.scalar.anchor)
-                register_anchor(&ps, (const char *)ev.data.scalar.anchor, n);
+                register_anchor(&ps, (const char *)ev.data.scalar.anchor, n, 1);
             bool plain_untagged = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !ev.data.scalar.tag;
-            attach(&ps, n, plain_untagged);
+            attach(&ps, n, plain_untagged, 1);
             break;
         }
         case YAML_SEQUENCE_START_EVENT:
@@ -1178,11 +1196,12 @@ static bool emit_scalar(yaml_emitter_t *e, const char *text, size_t len, yaml_sc
     return ok;
 }
 
-/* A string that would read back as another type (or null) when plain gets quotes. */
-static bool emit_string(yaml_emitter_t *e, const char *text, size_t len)
+/* A string that would read back as another type (or null) when plain gets quotes; so does
+ * a key `<<`, which plain would read back as a merge. */
+static bool emit_string(yaml_emitter_t *e, const char *text, size_t len, bool key)
 {
     yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
-    if (plain_type(text, len) != EG_NODE_STRING)
+    if (plain_type(text, len) != EG_NODE_STRING || (key && strcmp(text, "<<") == 0))
         style = YAML_SINGLE_QUOTED_SCALAR_STYLE;
     else if (memchr(text, '\n', len))
         style = YAML_LITERAL_SCALAR_STYLE; /* libyaml falls back to quotes when it must */
@@ -1219,7 +1238,7 @@ static bool emit_node(yaml_emitter_t *e, const eg_node *n)
         return emit_scalar(e, tmp, len, YAML_PLAIN_SCALAR_STYLE);
     }
     case EG_NODE_STRING:
-        return emit_string(e, n->text ? n->text : "", n->text ? n->text_len : 0);
+        return emit_string(e, n->text ? n->text : "", n->text ? n->text_len : 0, false);
     case EG_NODE_SEQ:
         if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
                                                   n->count ? YAML_BLOCK_SEQUENCE_STYLE : YAML_FLOW_SEQUENCE_STYLE) ||
@@ -1235,7 +1254,7 @@ static bool emit_node(yaml_emitter_t *e, const eg_node *n)
             !yaml_emitter_emit(e, &ev))
             return false;
         for (size_t i = 0; i < n->count; i++)
-            if (!emit_string(e, n->keys[i], strlen(n->keys[i])) || !emit_node(e, n->items[i]))
+            if (!emit_string(e, n->keys[i], strlen(n->keys[i]), true) || !emit_node(e, n->items[i]))
                 return false;
         return yaml_mapping_end_event_initialize(&ev) && yaml_emitter_emit(e, &ev);
     }

@@ -1,8 +1,11 @@
 /* node.h — the document tree every object, spec and admin-API body passes through.
  *
- * Objects arrive as YAML or JSON (libyaml reads both). Scalars are resolved as YAML 1.1
- * does (yes/no/on/off booleans, ~ null, ints, floats), keeping the original text so a
- * decoder can still report it. A tree is owned by whoever parsed or built it and is
+ * Objects arrive as YAML or JSON (libyaml reads both). Plain scalars are resolved as
+ * Easegress resolves them (invopop/yaml -> yaml.v3 into interface{}): ~/null/empty null,
+ * true/false booleans, Go ints (0x, 0o, 0b, 017, `_`), floats (1.5, 1e3, .inf, .nan); YAML
+ * 1.1's yes/no/on/off stay STRING nodes (eg_dec_bool still takes them for a bool field).
+ * Quoted and block scalars are strings. The original text is kept so a decoder can still
+ * report it. Duplicate keys are an error (as in yaml.v3); `<<` merge keys are applied. A tree is owned by whoever parsed or built it and is
  * released with eg_node_free; once published it is immutable and may be read by any thread.
  */
 #ifndef EG_NODE_H

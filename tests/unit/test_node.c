@@ -244,6 +244,20 @@ static void test_aliases(void)
         CHECK(eg_node_get(c, "<<") == NULL);
     }
     eg_node_free(n);
+    /* an anchored merge source stays usable after the merge; nested anchors */
+    n = P("m:\n  <<: &base {x: 1}\n  y: 2\nagain: *base\nouter: &o [&i [1, 2], 3]\nu1: *o\nu2: *i\n");
+    CHECK(n);
+    if (n) {
+        CHECK_INT(eg_node_get(n, "m")->count, 2);
+        CHECK_INT(eg_node_get(eg_node_get(n, "again"), "x")->v.i, 1);
+        CHECK(eg_node_equal(eg_node_get(n, "outer"), eg_node_get(n, "u1")));
+        CHECK_INT(eg_node_get(n, "u2")->count, 2);
+    }
+    eg_node_free(n);
+    /* merging something other than maps is an error, as in yaml.v3 */
+    char err[256];
+    CHECK(eg_yaml_parse("a:\n  <<: [1]\n", 13, err, sizeof err) == NULL);
+    CHECK(strstr(err, "map merge") != NULL);
     /* a quoted "<<" is an ordinary key */
     n = P("'<<': {x: 1}\n");
     CHECK(n && eg_node_get(n, "<<") != NULL);
@@ -412,6 +426,13 @@ static void test_yaml_roundtrip(void)
     eg_node_free(back);
     free(y);
     eg_node_free(m);
+
+    /* fuzz regressions: a quoted "<<" key must stay quoted, or it reads back as a merge */
+    n = P("{\"<<\" ,e10,G}");
+    CHECK(n && eg_node_get(n, "<<") && eg_node_get(n, "<<")->type == EG_NODE_NULL);
+    if (n)
+        roundtrip(n);
+    eg_node_free(n);
 
     /* scalars at the top */
     eg_node *s = eg_node_new_str("plain");
