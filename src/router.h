@@ -17,9 +17,14 @@
 typedef struct eg_router eg_router;
 
 typedef struct eg_route_path {
-    char *backend;                   /* pipeline name */
+    char *backend;                   /* pipeline name; with only a backendPool, the generated
+                                      * "GENERATED-<server>-<ruleIdx>-<pathIdx>" */
     int64_t client_max_body_size;    /* 0: inherit server's; -1 stream; >0 bytes */
     size_t rule_index, path_index;
+    eg_node *backend_pool;           /* deep copy of `backendPool` (a proxy pool spec) or NULL */
+    char **set_header_keys;          /* `setHeaders`, in document order; value "" deletes */
+    char **set_header_values;
+    size_t nset_headers;
     /* private to router.c: matchers, rewrite target ... */
     void *priv;
 } eg_route_path;
@@ -38,11 +43,26 @@ typedef struct eg_httpserver_spec {
     char *global_filter;
     char *access_log_format;         /* NULL = Easegress's default */
     eg_router *router;
+    uint32_t cache_size;             /* accepted; the index makes a route cache unnecessary */
+    char *router_kind;               /* "Ordered" (RadixTree is rejected for now) */
+    bool auto_cert;
+    char *cert_base64, *key_base64, *ca_cert_base64;   /* NULL when absent */
+    eg_node *certs, *keys;           /* deep copies of the name->PEM maps, NULL when absent */
+    eg_node *tracing;                /* deep copy, NULL when absent */
 } eg_httpserver_spec;
 
 /* Decode an HTTPServer object (the whole object map, meta keys included). */
 eg_httpserver_spec *eg_httpserver_spec_decode(eg_dec *d, const eg_node *obj);
 void eg_httpserver_spec_free(eg_httpserver_spec *s);
+
+/* The router of an HTTPServer object: reads `rules` and the server-level `ipFilter` of the
+ * object map (all other keys are left to eg_httpserver_spec_decode). `server_name` names the
+ * generated backendPool pipelines. NULL on error, with the error in d. */
+eg_router *eg_router_decode(eg_dec *d, const eg_node *obj, const char *server_name);
+void eg_router_free(eg_router *r);
+/* Every path of every rule, in definition order (rule-major). */
+size_t eg_router_path_count(const eg_router *r);
+const eg_route_path *eg_router_path_at(const eg_router *r, size_t i);
 
 typedef struct {
     const char *method; size_t method_len;
@@ -62,6 +82,13 @@ typedef struct {
 /* Returns m->status. A path that cannot be normalised (bad escape, NUL, `..` above root)
  * gives 400. */
 int eg_router_match(const eg_router *r, const eg_route_request *req, eg_route_match *m);
+/* Frees m->rewritten_path. */
+void eg_route_match_release(eg_route_match *m);
+
+/* The Host header without its port, exactly as Go's net.SplitHostPort (what Easegress's
+ * RouteContext.GetHost compares): "a.com:80" -> "a.com", "[::1]:80" -> "::1"; a value
+ * SplitHostPort rejects ("a.com", "[::1]", "a:b:c") is used whole. */
+void eg_host_strip_port(const char *host, size_t len, const char **out, size_t *out_len);
 
 /* Decode %XX (all of them, %2F included), collapse `//`, resolve `.` and `..`. Output is
  * NUL-terminated in `out` (capacity >= len + 1). Returns output length or -1 when invalid. */
