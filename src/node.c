@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,10 +45,15 @@ static char *eg_node_xstrndup(const char *s, size_t len)
  * without a dot into `digits`, and the decimal exponent of the first digit. */
 static int shortest_digits(double f, char digits[24], int *exp10)
 {
+    /* Any decimal of <= 15 significant digits survives a round trip through a double, so
+     * when 15 digits read back exactly, the shortest form is those digits minus trailing
+     * zeros; otherwise 16, else 17 (always exact). Correct rounding (glibc) makes each the
+     * closest candidate of its length, which is what Go's shortest formatting picks.
+     * Subnormals carry fewer digits, so they search from 1. */
     char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
+    for (int prec = f < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*e", prec - 1, f);
-        if (strtod(tmp, NULL) == f || prec == 17)
+        if (prec == 17 || strtod(tmp, NULL) == f)
             break;
     }
     /* tmp is "d.ddde[+-]xx" (sign already stripped by the caller passing |f|) */
@@ -58,7 +64,7 @@ static int shortest_digits(double f, char digits[24], int *exp10)
             digits[n++] = *p;
     digits[n] = '\0';
     *exp10 = *p == 'e' ? atoi(p + 1) : 0;
-    while (n > 1 && digits[n - 1] == '0') /* "1.50e+00" at prec 3 cannot happen, but be safe */
+    while (n > 1 && digits[n - 1] == '0')
         digits[--n] = '\0';
     return n;
 }
@@ -523,11 +529,24 @@ static void resolve_plain(eg_node *n)
         return;
     }
     if (s[0] == '.') {
+        /* yaml.v3 hands these to strconv.ParseFloat as written, which takes '_' only
+         * between two digits (".5_5") */
+        char *plain = eg_node_xmalloc(len + 1);
+        size_t pl = 0;
+        bool ok = true;
+        for (size_t i = 0; i < len && ok; i++) {
+            if (s[i] == '_')
+                ok = i + 1 < len && isdigit((unsigned char)s[i - 1]) && isdigit((unsigned char)s[i + 1]);
+            else
+                plain[pl++] = s[i];
+        }
+        plain[pl] = '\0';
         double f;
-        if (parse_float_strict(s, &f)) {
+        if (ok && parse_float_strict(plain, &f)) {
             n->type = EG_NODE_FLOAT;
             n->v.f = f;
         }
+        free(plain);
         return;
     }
     if (!(s[0] == '+' || s[0] == '-' || (s[0] >= '0' && s[0] <= '9')))
