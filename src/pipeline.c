@@ -51,11 +51,12 @@ const eg_filter_kind *const *eg_filter_kinds(size_t *n)
 
 static atomic_uint_fast64_t next_version_id = 1;
 
-static bool kind_has_result(const eg_filter_kind *k, const char *result)
+static bool filter_has_result(const eg_filter *f, const char *result)
 {
     if (!*result)
         return true; /* "" (success) may always be routed */
-    for (const char *const *r = k->results; r && *r; r++)
+    const char *const *results = f->kind->instance_results ? f->kind->instance_results(f->inst) : f->kind->results;
+    for (const char *const *r = results; r && *r; r++)
         if (strcmp(*r, result) == 0)
             return true;
     return false;
@@ -168,7 +169,7 @@ static bool build_flow(eg_dec *d, eg_pipeline *p, const eg_node *flow)
                     eg_dec_fail(d, "jumpIf", "target of \"%s\" must be a string", jumps->keys[j]);
                     break;
                 }
-                if (n->filter != END_FILTER && !kind_has_result(p->filters[n->filter].kind, jumps->keys[j])) {
+                if (n->filter != END_FILTER && !filter_has_result(&p->filters[n->filter], jumps->keys[j])) {
                     eg_dec_fail(d, "jumpIf", "filter %s (%s) has no result \"%s\"", fname,
                                 p->filters[n->filter].kind->name, jumps->keys[j]);
                     break;

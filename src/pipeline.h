@@ -23,6 +23,8 @@ typedef struct eg_filter_kind {
      * (then x->on_abort, which the filter set, is called instead). */
     eg_filter_status (*handle)(void *inst, eg_exchange *x, const char **result);
     bool is_lua;
+    /* Results that depend on the instance (inline Lua declares its own); NULL = `results`. */
+    const char *const *(*instance_results)(const void *inst);
 } eg_filter_kind;
 
 const eg_filter_kind *eg_filter_kind_find(const char *name);

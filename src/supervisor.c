@@ -227,7 +227,9 @@ void eg_supervisor_apply(eg_supervisor *s, const eg_node *obj, bool create, cons
     e->spec = eg_node_clone(obj);
     e->name = strdup(name);
     e->kind = strdup(kind);
-    e->created_at = old ? strdup(old->created_at) : now_rfc3339();
+    const char *created = eg_node_str(obj, "createdAt");
+    e->created_at = old ? strdup(old->created_at) : created ? strdup(created) : now_rfc3339();
+    eg_node_map_set(e->spec, "createdAt", eg_node_new_str(e->created_at));
     int64_t rev = store_object(s, name, e->spec, r);
     if (rev < 0) {
         entry_free(e);
@@ -381,7 +383,8 @@ static void load_objects(eg_supervisor *s)
             e->name = strdup(name);
             e->kind = strdup(kind);
             e->spec = obj;
-            e->created_at = now_rfc3339();
+            const char *created = eg_node_str(obj, "createdAt");
+            e->created_at = created ? strdup(created) : now_rfc3339();
             e->revision = kvs[i].mod_revision;
             eg_strmap_put(&s->objects, name, strlen(name), e);
         }

@@ -214,6 +214,13 @@ static void on_close_walk(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
+static void on_drain_timeout(uv_timer_t *t)
+{
+    eg_worker *w = t->data;
+    eg_warn("worker %d: drain time over, closing remaining connections", w->id);
+    uv_walk(&w->loop, on_close_walk, NULL);
+}
+
 static void on_wake(uv_async_t *a)
 {
     eg_worker *w = a->data;
@@ -234,13 +241,6 @@ static void on_wake(uv_async_t *a)
         uv_timer_start(&w->drain_timer, on_drain_timeout, w->drain_ms, 0);
         uv_unref((uv_handle_t *)&w->drain_timer);
     }
-}
-
-static void on_drain_timeout(uv_timer_t *t)
-{
-    eg_worker *w = t->data;
-    eg_warn("worker %d: drain time over, closing remaining connections", w->id);
-    uv_walk(&w->loop, on_close_walk, NULL);
 }
 
 static void worker_main(void *arg)

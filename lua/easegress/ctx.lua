@@ -1,0 +1,116 @@
+-- easegress.ctx: the ctx of the filter contract, over the C primitives of easegress.c.
+local C = require "easegress.c"
+
+local Request = {}
+Request.__index = Request
+
+function Request:method() return C.req_get(self._x, self._ns, "method") end
+function Request:path() return C.req_get(self._x, self._ns, "path") end
+function Request:raw_query() return C.req_get(self._x, self._ns, "query") end
+function Request:host() return C.req_get(self._x, self._ns, "host") end
+function Request:scheme() return C.req_get(self._x, self._ns, "scheme") end
+function Request:proto() return C.req_get(self._x, self._ns, "proto") end
+function Request:client_ip() return C.req_get(self._x, self._ns, "client_ip") end
+function Request:header(name) return C.req_header(self._x, self._ns, name) end
+function Request:headers() return C.req_headers(self._x, self._ns) end
+function Request:set_header(name, value) C.req_header_op(self._x, self._ns, "set", name, tostring(value)) end
+function Request:add_header(name, value) C.req_header_op(self._x, self._ns, "add", name, tostring(value)) end
+function Request:del_header(name) C.req_header_op(self._x, self._ns, "del", name) end
+function Request:body() return C.req_get(self._x, self._ns, "body") end
+function Request:set_body(body) C.req_set(self._x, self._ns, "body", body) end
+function Request:set_path(path) C.req_set(self._x, self._ns, "path", path) end
+function Request:set_method(method) C.req_set(self._x, self._ns, "method", method) end
+function Request:set_query(query) C.req_set(self._x, self._ns, "query", query) end
+
+function Request:json()
+  local decoded, err = require("cjson.safe").decode(self:body())
+  return decoded, err
+end
+
+local function unescape(s)
+  s = s:gsub("+", " ")
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+-- First value of a query parameter (decoded), or nil.
+function Request:query(name)
+  local q = self:raw_query()
+  if not q then return nil end
+  for pair in q:gmatch("[^&]+") do
+    local k, v = pair:match("^([^=]*)=?(.*)$")
+    if unescape(k) == name then return unescape(v) end
+  end
+  return nil
+end
+
+function Request:cookie(name)
+  local all = self:header("Cookie")
+  if not all then return nil end
+  for pair in all:gmatch("[^;]+") do
+    local k, v = pair:match("^%s*([^=]+)=(.*)$")
+    if k == name then return (v:gsub("%s+$", "")) end
+  end
+  return nil
+end
+
+local Response = {}
+Response.__index = Response
+
+function Response:status() return C.resp_status(self._x, self._ns) end
+function Response:set_status(code) C.resp_status(self._x, self._ns, code) end
+function Response:header(name) return C.resp_header(self._x, self._ns, name) end
+function Response:headers() return C.resp_headers(self._x, self._ns) end
+function Response:set_header(name, value) C.resp_header_op(self._x, self._ns, "set", name, tostring(value)) end
+function Response:add_header(name, value) C.resp_header_op(self._x, self._ns, "add", name, tostring(value)) end
+function Response:del_header(name) C.resp_header_op(self._x, self._ns, "del", name) end
+function Response:set_body(body) C.resp_set_body(self._x, self._ns, body) end
+
+-- The whole body; a streamed one (from a backend) is read first, which yields.
+function Response:body()
+  local body, state = C.resp_body(self._x, self._ns)
+  if state ~= "stream" then return body end
+  C.resp_read_body(self._x, self._ns)
+  return coroutine.yield("wait")
+end
+
+local Ctx = {}
+Ctx.__index = Ctx
+
+local M = {}
+
+local function view(x, ns)
+  return setmetatable({ _x = x, _ns = ns }, Request), setmetatable({ _x = x, _ns = ns }, Response)
+end
+
+function M.new(x, ns)
+  local ctx = setmetatable({ _x = x, vars = {}, _views = {} }, Ctx)
+  ctx:_use(ns)
+  return ctx
+end
+
+function Ctx:_use(ns)
+  local v = self._views[ns]
+  if not v then
+    local req, resp = view(self._x, ns)
+    v = { req = req, resp = resp }
+    self._views[ns] = v
+  end
+  self._ns = ns
+  self.req, self.resp = v.req, v.resp
+end
+
+-- The same view of another namespace (created empty if new).
+function Ctx:namespace(name)
+  local ns = C.namespace(self._x, name)
+  local req, resp = view(self._x, ns)
+  return setmetatable({ _x = self._x, _ns = ns, req = req, resp = resp, vars = self.vars, _views = self._views }, Ctx)
+end
+
+-- Set the whole response; returns the result "responded", which ends the flow unless a
+-- jumpIf routes it.
+function Ctx:respond(status, body, content_type)
+  C.respond(self._x, self._ns, status, body or "", content_type)
+  return "responded"
+end
+
+return M

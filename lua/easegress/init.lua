@@ -1,0 +1,51 @@
+-- easegress: the `eg` table filters see (predefined in filter code, or require "easegress").
+local C = require "easegress.c"
+local cjson = require "cjson.safe"
+
+local eg = {}
+
+local function log_at(level)
+  return function(...)
+    local parts = {}
+    for i = 1, select("#", ...) do
+      parts[#parts + 1] = tostring((select(i, ...)))
+    end
+    C.log(level, table.concat(parts, " "))
+  end
+end
+
+-- eg.log("text") logs at info; eg.log.warn("text") at a chosen level.
+eg.log = setmetatable({
+  debug = log_at("debug"),
+  info = log_at("info"),
+  warn = log_at("warn"),
+  error = log_at("error"),
+}, { __call = function(_, ...) return log_at("info")(...) end })
+
+eg.json = {
+  encode = cjson.encode,
+  decode = cjson.decode,
+  null = cjson.null,
+}
+
+eg.time = {
+  now = C.now,                 -- seconds since the epoch, as a float
+  monotonic_ms = C.monotonic_ms,
+}
+
+-- Set by the runtime: which exchange the running coroutine serves.
+local current = setmetatable({}, { __mode = "k" })
+eg._current = current
+
+-- eg.sleep(ms): yields the request's coroutine; outside a request (specs, init) it runs the
+-- loop until the time is up. Returns true, or nil, "aborted" when the client went away.
+function eg.sleep(ms)
+  local x = current[coroutine.running() or 0]
+  if x then
+    C.sleep_start(x, ms)
+    return coroutine.yield("wait")
+  end
+  return C.sleep_block(ms)
+end
+
+return eg

@@ -1,0 +1,44 @@
+-- easegress.schema: checks a filter spec against a Lua filter's `schema` and fills defaults.
+--   schema = { field = { type = "string"|"number"|"integer"|"boolean"|"table"|"array",
+--                        required = true, default = v, enum = { ... } } }
+local M = {}
+
+local function type_ok(want, v)
+  if want == "integer" then return type(v) == "number" and v == math.floor(v) end
+  if want == "array" then
+    if type(v) ~= "table" then return false end
+    local n = 0
+    for _ in pairs(v) do n = n + 1 end
+    return n == #v
+  end
+  return type(v) == want
+end
+
+-- Returns spec (with defaults) or nil, "field: reason".
+function M.check(schema, spec)
+  if schema == nil then return spec end
+  for field, rule in pairs(schema) do
+    local v = spec[field]
+    if v == nil and rule.default ~= nil then
+      v = rule.default
+      spec[field] = v
+    end
+    if v == nil then
+      if rule.required then return nil, field .. ": required" end
+    else
+      if rule.type and not type_ok(rule.type, v) then
+        return nil, string.format("%s: expected %s, got %s", field, rule.type, type(v))
+      end
+      if rule.enum then
+        local found = false
+        for _, allowed in ipairs(rule.enum) do
+          if allowed == v then found = true end
+        end
+        if not found then return nil, string.format("%s: %s is not one of the allowed values", field, tostring(v)) end
+      end
+    end
+  end
+  return spec
+end
+
+return M

@@ -1,0 +1,579 @@
+/* lua_vm.c — LuaJIT VMs, the request coroutine, and Lua filter kinds.
+ *
+ * A request gets its coroutine when it first reaches a Lua filter and keeps it to the end.
+ * The coroutine runs lua/easegress/runtime.lua's runner, which calls each filter's handler
+ * and yields ("done", result); a wait (eg.sleep, ...) yields ("wait") after C started the
+ * operation, and the libuv callback resumes the coroutine, outside any Lua frame. Each wait
+ * carries the exchange's sequence number, so a late completion never resumes a coroutine
+ * that has moved on. */
+#include "lua_vm.h"
+
+#include <dirent.h>
+#include <lauxlib.h>
+#include <limits.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "log.h"
+#include "lua_api.h"
+#include "pipeline.h"
+#include "snapshot.h"
+#include "worker.h"
+
+struct eg_lua_vm {
+    lua_State *L;
+    struct eg_worker *worker;
+    uv_loop_t *loop;
+    int runtime_ref;        /* the easegress.runtime module table */
+    int instances_ref;      /* filter instance (lightuserdata of the C inst) -> Lua instance */
+};
+
+/* A Lua filter as built on the main thread: what each worker needs to make its instance. */
+typedef struct {
+    char *kind;             /* "Lua" or the module's kind */
+    char *code;             /* inline code, or NULL */
+    char *module_path;      /* file of a --filter-dir kind, or NULL */
+    char *filter_name;
+    char *spec_json;        /* the filter's spec, as JSON, for M.new(spec) */
+    char **results;         /* declared results (NULL-terminated) */
+} lua_filter;
+
+/* ---- paths ---- */
+
+static void lua_root(char *out, size_t len)
+{
+    const char *env = getenv("EG_LUA_ROOT");
+    if (env) {
+        snprintf(out, len, "%s", env);
+        return;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        size_t el = slash ? (size_t)(slash - exe) : 0;
+        if (slash && el + 8 <= len) {
+            memcpy(out, exe, el);
+            memcpy(out + el, "/../lua", 8);
+            return;
+        }
+    }
+    snprintf(out, len, "lua");
+}
+
+static const char *const *filter_dirs;
+static int nfilter_dirs;
+
+/* ---- VM ---- */
+
+static int traceback(lua_State *L)
+{
+    luaL_traceback(L, L, lua_tostring(L, 1), 1);
+    return 1;
+}
+
+static lua_State *new_state(char *err, size_t errlen)
+{
+    lua_State *L = luaL_newstate();
+    if (!L) {
+        snprintf(err, errlen, "cannot create a Lua state");
+        return NULL;
+    }
+    luaL_openlibs(L);
+    char root[PATH_MAX], path[PATH_MAX * 3];
+    lua_root(root, sizeof root);
+    snprintf(path, sizeof path, "%s/?.lua;%s/?/init.lua;/usr/share/lua/5.1/?.lua;/usr/share/lua/5.1/?/init.lua", root, root);
+    lua_getglobal(L, "package");
+    lua_pushstring(L, path);
+    lua_setfield(L, -2, "path");
+    lua_pushstring(L, "/usr/lib/x86_64-linux-gnu/lua/5.1/?.so;/usr/local/lib/lua/5.1/?.so");
+    lua_setfield(L, -2, "cpath");
+    lua_pop(L, 1);
+    eg_lua_api_open(L);
+    return L;
+}
+
+static bool require_runtime(lua_State *L, int *ref, char *err, size_t errlen)
+{
+    lua_pushcfunction(L, traceback);
+    lua_getglobal(L, "require");
+    lua_pushstring(L, "easegress.runtime");
+    if (lua_pcall(L, 1, 1, -3) != 0) {
+        snprintf(err, errlen, "%s", lua_tostring(L, -1));
+        lua_pop(L, 2);
+        return false;
+    }
+    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
+    return true;
+}
+
+static eg_lua_vm *vm_new(uv_loop_t *loop, struct eg_worker *w)
+{
+    char err[1024];
+    lua_State *L = new_state(err, sizeof err);
+    if (!L) {
+        eg_error("lua: %s", err);
+        return NULL;
+    }
+    eg_lua_vm *vm = calloc(1, sizeof *vm);
+    vm->L = L;
+    vm->worker = w;
+    vm->loop = loop;
+    eg_lua_api_set_vm(L, vm, loop);
+    if (!require_runtime(L, &vm->runtime_ref, err, sizeof err)) {
+        eg_error("lua: cannot load the runtime: %s", err);
+        lua_close(L);
+        free(vm);
+        return NULL;
+    }
+    lua_newtable(L);
+    vm->instances_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return vm;
+}
+
+eg_lua_vm *eg_lua_vm_new(struct eg_worker *w) { return vm_new(&w->loop, w); }
+
+void eg_lua_vm_free(eg_lua_vm *vm)
+{
+    if (!vm)
+        return;
+    lua_close(vm->L);
+    free(vm);
+}
+
+lua_State *eg_lua_vm_state(eg_lua_vm *vm) { return vm->L; }
+
+void eg_lua_vm_forget(eg_lua_vm *vm, struct eg_snapshot *old, struct eg_snapshot *current)
+{
+    lua_State *L = vm->L;
+    const eg_strmap_slot *slot;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->instances_ref);
+    for (size_t i = 0; eg_strmap_next(&old->pipelines, &i, &slot);) {
+        const eg_pipeline *p = slot->value;
+        if (!p->has_lua || (current && eg_strmap_get(&current->pipelines, slot->key, slot->key_len) == p))
+            continue;
+        for (size_t f = 0; f < p->nfilters; f++) {
+            if (!p->filters[f].kind->is_lua)
+                continue;
+            lua_pushlightuserdata(L, p->filters[f].inst);
+            lua_pushnil(L);
+            lua_rawset(L, -3);
+        }
+    }
+    lua_pop(L, 1);
+}
+
+/* ---- calling into the runtime ---- */
+
+/* runtime[fn](args already pushed): returns true with results on the stack. */
+static bool runtime_call(eg_lua_vm *vm, const char *fn, int nargs, int nresults, char *err, size_t errlen)
+{
+    lua_State *L = vm->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->runtime_ref);
+    lua_getfield(L, -1, fn);
+    lua_remove(L, -2);
+    lua_insert(L, -(nargs + 1));
+    lua_pushcfunction(L, traceback);
+    lua_insert(L, -(nargs + 2));
+    int base = lua_gettop(L) - nargs - 1;
+    if (lua_pcall(L, nargs, nresults, base) != 0) {
+        snprintf(err, errlen, "%s", lua_tostring(L, -1));
+        lua_settop(L, base - 1);
+        return false;
+    }
+    lua_remove(L, base);
+    return true;
+}
+
+/* Push the worker's instance of a Lua filter, creating it on first use. */
+static bool push_instance(eg_lua_vm *vm, lua_filter *lf, char *err, size_t errlen)
+{
+    lua_State *L = vm->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->instances_ref);
+    lua_pushlightuserdata(L, lf);
+    lua_rawget(L, -2);
+    if (!lua_isnil(L, -1)) {
+        lua_remove(L, -2);
+        return true;
+    }
+    lua_pop(L, 1);
+    lua_pushstring(L, lf->filter_name);
+    lua_pushstring(L, lf->code ? lf->code : "");
+    lua_pushstring(L, lf->module_path ? lf->module_path : "");
+    lua_pushstring(L, lf->spec_json);
+    if (!runtime_call(vm, "instantiate", 4, 1, err, errlen)) {
+        lua_pop(L, 1);
+        return false;
+    }
+    lua_pushlightuserdata(L, lf);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -4);
+    lua_remove(L, -2);
+    return true;
+}
+
+static void set_error_response(eg_exchange *x, const char *what)
+{
+    eg_log(EG_LOG_ERROR, "lua filter error: %s", what);
+    static const char body[] = "500 Internal Server Error\n";
+    eg_response_set(x->arena, eg_x_resp(x), 500, "text/plain; charset=utf-8", body, sizeof body - 1);
+}
+
+static void drop_coroutine(eg_lua_vm *vm, eg_exchange *x)
+{
+    if (x->lua_ref) {
+        luaL_unref(vm->L, LUA_REGISTRYINDEX, x->lua_ref);
+        x->lua_ref = 0;
+    }
+}
+
+/* Resume the request's coroutine with nargs values already pushed on it. */
+static eg_filter_status resume(eg_lua_vm *vm, eg_exchange *x, lua_State *co, int nargs, const char **result)
+{
+    int rc = lua_resume(co, nargs);
+    if (rc == LUA_YIELD) {
+        const char *tag = lua_tostring(co, 1);
+        if (tag && strcmp(tag, "wait") == 0) {
+            lua_settop(co, 0);
+            return EG_FILTER_PENDING;
+        }
+        if (tag && strcmp(tag, "done") == 0) {
+            if (!lua_toboolean(co, 2)) {
+                set_error_response(x, lua_tostring(co, 3) ? lua_tostring(co, 3) : "(error object is not a string)");
+                *result = "luaError";
+            } else {
+                size_t len = 0;
+                const char *r = lua_type(co, 3) == LUA_TSTRING ? lua_tolstring(co, 3, &len) : NULL;
+                *result = r ? eg_arena_strndup(x->arena, r, len) : "";
+            }
+            lua_settop(co, 0);
+            return EG_FILTER_DONE;
+        }
+    }
+    /* The runner itself failed (it never should): a dead coroutine cannot be reused. */
+    set_error_response(x, rc == LUA_YIELD ? "bad yield from a filter" : (lua_tostring(co, -1) ? lua_tostring(co, -1) : "?"));
+    drop_coroutine(vm, x);
+    *result = "luaError";
+    return EG_FILTER_DONE;
+}
+
+static lua_State *request_coroutine(eg_lua_vm *vm, eg_exchange *x)
+{
+    lua_State *L = vm->L;
+    if (x->lua_ref) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, x->lua_ref);
+        lua_State *co = lua_tothread(L, -1);
+        lua_pop(L, 1);
+        return co;
+    }
+    lua_State *co = lua_newthread(L);
+    x->lua_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->runtime_ref);
+    lua_getfield(L, -1, "runner");
+    lua_xmove(L, co, 1);
+    lua_pop(L, 1);
+    return co;
+}
+
+static void on_abort(eg_exchange *x);
+
+/* Completion of a wait started from Lua: `push` puts the results on the coroutine. */
+void eg_lua_wait_complete(eg_exchange *x, uint64_t seq, int (*push)(lua_State *co, void *ud), void *ud)
+{
+    if (x->wait_seq != seq || !x->lua_ref)
+        return;
+    eg_lua_vm *vm = x->worker->lua;
+    lua_State *co = request_coroutine(vm, x);
+    int n = push(co, ud);
+    const char *result = "";
+    x->on_abort = NULL;
+    if (resume(vm, x, co, n, &result) == EG_FILTER_PENDING) {
+        x->on_abort = on_abort;
+        return;
+    }
+    eg_flow_resume(x, result);
+}
+
+static int push_aborted(lua_State *co, void *ud)
+{
+    (void)ud;
+    lua_pushnil(co);
+    lua_pushstring(co, "aborted");
+    return 2;
+}
+
+/* The client went away during a wait: the wait returns nil, "aborted" and the flow stops
+ * after this filter. */
+static void on_abort(eg_exchange *x)
+{
+    eg_lua_api_cancel_wait(x);
+    uint64_t seq = ++x->wait_seq;
+    eg_lua_wait_complete(x, seq, push_aborted, NULL);
+}
+
+static eg_filter_status lua_handle(void *inst, eg_exchange *x, const char **result)
+{
+    lua_filter *lf = inst;
+    eg_lua_vm *vm = x->worker->lua;
+    char err[2048];
+    if (!vm) {
+        set_error_response(x, "no Lua VM in this worker");
+        *result = "luaError";
+        return EG_FILTER_DONE;
+    }
+    lua_State *co = request_coroutine(vm, x);
+    if (!push_instance(vm, lf, err, sizeof err)) {
+        set_error_response(x, err);
+        *result = "luaError";
+        return EG_FILTER_DONE;
+    }
+    lua_xmove(vm->L, co, 1);
+    lua_pushlightuserdata(co, x);
+    lua_pushinteger(co, (lua_Integer)x->cur);
+    eg_filter_status st = resume(vm, x, co, 3, result);
+    if (st == EG_FILTER_PENDING)
+        x->on_abort = on_abort;
+    return st;
+}
+
+void eg_lua_vm_release(eg_lua_vm *vm, eg_exchange *x)
+{
+    eg_lua_api_cancel_wait(x);
+    drop_coroutine(vm, x);
+}
+
+/* ---- building Lua filters (main thread, in the supervisor's VM) ---- */
+
+/* The supervisor's own VM: submit-time checks only, main thread only. */
+static eg_lua_vm *supervisor_vm;
+
+static eg_lua_vm *checker(void)
+{
+    if (!supervisor_vm)
+        supervisor_vm = vm_new(NULL, NULL);
+    return supervisor_vm;
+}
+
+static void lua_filter_free(void *p)
+{
+    lua_filter *lf = p;
+    if (!lf)
+        return;
+    free(lf->kind);
+    free(lf->code);
+    free(lf->module_path);
+    free(lf->filter_name);
+    free(lf->spec_json);
+    for (char **r = lf->results; r && *r; r++)
+        free(*r);
+    free(lf->results);
+    free(lf);
+}
+
+static const char *module_path_for_kind(const char *kind);
+
+/* Validate in the supervisor VM: compile, load, check the spec against the schema, build an
+ * instance once (so M.new errors are submit-time errors). */
+static void *lua_create(eg_dec *d, const eg_node *spec, const char *pipeline)
+{
+    (void)pipeline;
+    eg_lua_vm *vm = checker();
+    if (!vm) {
+        eg_dec_fail(d, NULL, "the Lua runtime is not available");
+        return NULL;
+    }
+    lua_filter *lf = calloc(1, sizeof *lf);
+    const char *kind = eg_node_str(spec, "kind");
+    lf->kind = strdup(kind ? kind : "Lua");
+    lf->filter_name = strdup(eg_node_str(spec, "name") ? eg_node_str(spec, "name") : "");
+    if (strcmp(lf->kind, "Lua") == 0) {
+        char *code = NULL;
+        eg_dec_string(d, spec, "code", &code, true);
+        lf->code = code;
+        char **results = NULL;
+        size_t nresults = 0;
+        eg_dec_string_list(d, spec, "results", &results, &nresults, false);
+        lf->results = calloc(nresults + 1, sizeof *lf->results);
+        for (size_t i = 0; i < nresults; i++)
+            lf->results[i] = results[i];
+        free(results);
+        eg_dec_check_unknown(d, spec);
+    } else {
+        const char *path = module_path_for_kind(lf->kind);
+        lf->module_path = path ? strdup(path) : NULL;
+        /* Every field belongs to the module's schema, checked by the runtime. */
+        for (size_t i = 0; i < spec->count; i++)
+            spec->items[i]->used = true;
+    }
+    if (!eg_dec_ok(d)) {
+        lua_filter_free(lf);
+        return NULL;
+    }
+    lf->spec_json = eg_node_to_json(spec, false, NULL);
+    char err[2048];
+    lua_State *L = vm->L;
+    int top = lua_gettop(L);
+    lua_pushstring(L, lf->filter_name);
+    lua_pushstring(L, lf->code ? lf->code : "");
+    lua_pushstring(L, lf->module_path ? lf->module_path : "");
+    lua_pushstring(L, lf->spec_json);
+    if (!runtime_call(vm, "instantiate", 4, 1, err, sizeof err)) {
+        /* First line only: the traceback is for logs. */
+        char *nl = strstr(err, "\nstack traceback");
+        if (nl)
+            *nl = 0;
+        eg_dec_fail(d, lf->code ? "code" : NULL, "%s", err);
+        lua_settop(L, top);
+        lua_filter_free(lf);
+        return NULL;
+    }
+    lua_settop(L, top);
+    return lf;
+}
+
+static const char *const *lua_results(const void *inst)
+{
+    const lua_filter *lf = inst;
+    return (const char *const *)lf->results;
+}
+
+static const eg_filter_kind lua_kind = {
+    .name = "Lua",
+    .results = NULL,
+    .create = lua_create,
+    .destroy = lua_filter_free,
+    .handle = lua_handle,
+    .is_lua = true,
+    .instance_results = lua_results,
+};
+
+/* ---- kinds from filter directories ---- */
+
+typedef struct {
+    eg_filter_kind kind;
+    char *name;
+    char *path;
+    char **results;
+} dir_kind;
+
+static dir_kind **dir_kinds;
+static size_t ndir_kinds;
+
+static const char *module_path_for_kind(const char *kind)
+{
+    for (size_t i = 0; i < ndir_kinds; i++)
+        if (strcmp(dir_kinds[i]->name, kind) == 0)
+            return dir_kinds[i]->path;
+    return NULL;
+}
+
+static void *dir_create(eg_dec *d, const eg_node *spec, const char *pipeline)
+{
+    lua_filter *lf = lua_create(d, spec, pipeline);
+    if (lf) {
+        const char *kind = eg_node_str(spec, "kind");
+        for (size_t i = 0; i < ndir_kinds; i++)
+            if (strcmp(dir_kinds[i]->name, kind) == 0) {
+                size_t n = 0;
+                while (dir_kinds[i]->results && dir_kinds[i]->results[n])
+                    n++;
+                lf->results = calloc(n + 1, sizeof *lf->results);
+                for (size_t j = 0; j < n; j++)
+                    lf->results[j] = strdup(dir_kinds[i]->results[j]);
+            }
+    }
+    return lf;
+}
+
+static void register_dir(eg_lua_vm *vm, const char *dir)
+{
+    DIR *dh = opendir(dir);
+    if (!dh) {
+        eg_warn("filter directory %s: cannot open", dir);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(dh))) {
+        size_t n = strlen(de->d_name);
+        if (n < 5 || strcmp(de->d_name + n - 4, ".lua") != 0)
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        char err[2048];
+        lua_State *L = vm->L;
+        int top = lua_gettop(L);
+        lua_pushstring(L, path);
+        if (!runtime_call(vm, "describe_module", 1, 2, err, sizeof err)) {
+            eg_error("filter %s: %s", path, err);
+            lua_settop(L, top);
+            continue;
+        }
+        if (!lua_isstring(L, -2)) {
+            lua_settop(L, top); /* a helper module, not a filter */
+            continue;
+        }
+        dir_kind *k = calloc(1, sizeof *k);
+        k->name = strdup(lua_tostring(L, -2));
+        k->path = strdup(path);
+        size_t nr = lua_objlen(L, -1);
+        k->results = calloc(nr + 1, sizeof *k->results);
+        for (size_t i = 0; i < nr; i++) {
+            lua_rawgeti(L, -1, (int)i + 1);
+            k->results[i] = strdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
+            lua_pop(L, 1);
+        }
+        lua_settop(L, top);
+        k->kind = lua_kind;
+        k->kind.name = k->name;
+        k->kind.results = (const char *const *)k->results;
+        k->kind.create = dir_create;
+        k->kind.instance_results = NULL;
+        dir_kinds = realloc(dir_kinds, (ndir_kinds + 1) * sizeof *dir_kinds);
+        dir_kinds[ndir_kinds++] = k;
+        eg_filter_kind_register(&k->kind);
+        eg_info("filter kind %s from %s", k->name, path);
+    }
+    closedir(dh);
+}
+
+void eg_lua_register_kinds(const char *const *dirs, int n)
+{
+    filter_dirs = dirs;
+    nfilter_dirs = n;
+    eg_filter_kind_register(&lua_kind);
+    eg_lua_vm *vm = checker();
+    if (!vm)
+        return;
+    for (int i = 0; i < n; i++)
+        register_dir(vm, dirs[i]);
+}
+
+/* ---- busted ---- */
+
+int eg_busted_run(const eg_options *o)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    eg_lua_register_kinds(o->filter_dirs, o->nfilter_dirs);
+    eg_lua_vm *vm = vm_new(&loop, NULL);
+    if (!vm)
+        return 1;
+    lua_State *L = vm->L;
+    char err[4096];
+    lua_pushstring(L, o->busted_dir);
+    int rc = 1;
+    if (runtime_call(vm, "run_busted", 1, 1, err, sizeof err))
+        rc = (int)lua_tointeger(L, -1);
+    else
+        fprintf(stderr, "busted: %s\n", err);
+    eg_lua_vm_free(vm);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    uv_loop_close(&loop);
+    return rc;
+}
