@@ -626,6 +626,9 @@ static void test_rewrite(void)
     CHECK_STR(route(r, "GET", "h", "/sp", ip, NULL), "esc /a%20b%3Fc%23d%25");
     CHECK_STR(route(r, "GET", "h", "/preg", ip, NULL), "both /Pg");   /* prefix rewrite first */
     CHECK_STR(route(r, "GET", "h", "/baaac", ip, NULL), "empty X/XbXcX");
+    /* invalid UTF-8 advances one byte at a time, as Go's DecodeRuneInString */
+    CHECK_STR(route(r, "GET", "h", "/%FFa%FF", ip, NULL), "empty X/X%FFX%FFX");
+    CHECK_STR(route(r, "GET", "h", "/%E2%82", ip, NULL), "empty X/X%E2X%82X");
     unload(&l);
 }
 
