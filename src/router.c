@@ -19,6 +19,14 @@
  * Easegress for any rule whose host matches, is recomputed over the rules that have an
  * ipFilter when nothing matched (the flags matter only then).
  *
+ * Hosts are compared as Easegress's RouteContext.GetHost gives them: the Host header with
+ * its port removed by Go's net.SplitHostPort rules (eg_host_strip_port), bytes compared
+ * as they are (no case folding). Reference §1.1's "compared without transformation" means
+ * no other transformation; the code strips the port.
+ *
+ * Headers and queries follow routers.Headers/Queries.Match: the request's *first* value of
+ * a key ("" when absent) must be one of the configured values (any) and/or match the regexp.
+ *
  * Regexps: PCRE2 in UTF mode tolerating invalid UTF-8 (as Go's regexp does), DOLLAR_ENDONLY
  * (Go's `$` is end of text), unanchored search like Go's MatchString, JIT when available, and
  * a match context bounding backtracking.

@@ -79,8 +79,11 @@ typedef struct {
     char *rewritten_path;        /* malloc'd escaped path when a rewriteTarget applied */
 } eg_route_match;
 
-/* Returns m->status. A path that cannot be normalised (bad escape, NUL, `..` above root)
- * gives 400. */
+/* Returns m->status: 0 with m->path (and m->rewritten_path when a rewriteTarget applied),
+ * else 403 (server ipFilter, checked first; or a rule/path ipFilter), 400 (a path that cannot
+ * be normalised: bad escape, NUL, `..` above root; or a header/query mismatch), 405, 404,
+ * or 500 when out of memory. Release m with eg_route_match_release. Thread-safe: the router
+ * is only read. */
 int eg_router_match(const eg_router *r, const eg_route_request *req, eg_route_match *m);
 /* Frees m->rewritten_path. */
 void eg_route_match_release(eg_route_match *m);
