@@ -90,6 +90,7 @@ def mirror_body(method, target, header_items, body):
 
 class MirrorHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def version_string(self):
         return "mirror"
@@ -125,16 +126,24 @@ class MirrorHandler(http.server.BaseHTTPRequestHandler):
             self.send_error(400, "bad body: %s" % err)
             return
         content = mirror_body(self.command, self.path, self.headers.items(), body)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(content)))
-        self.send_header("X-Mirror-Port", str(self.server.server_address[1]))
-        self.send_header("X-Mirror-Conns", str(self.server.accepted))
-        self.send_header("X-Mirror-Raw-URI", self.path)
-        self.send_header("X-Mirror-Host", self.headers.get("Host", ""))
-        self.end_headers()
+        head = [
+            "%s 200 OK" % self.protocol_version,
+            "Server: %s" % self.version_string(),
+            "Date: %s" % self.date_time_string(),
+            "Content-Type: text/plain; charset=utf-8",
+            "Content-Length: %d" % len(content),
+            "X-Mirror-Port: %d" % self.server.server_address[1],
+            "X-Mirror-Conns: %d" % self.server.accepted,
+            "X-Mirror-Raw-URI: %s" % self.path,
+            "X-Mirror-Host: %s" % self.headers.get("Host", ""),
+        ]
+        response = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace")
         if self.command != "HEAD":
-            self.wfile.write(content)
+            response += content
+        # One write per response: separate small writes for head and body meet
+        # Nagle's algorithm and the peer's delayed ACK (a 40 ms stall each).
+        self.wfile.write(response)
+        self.log_request(200, len(content))
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_mirror
     do_HEAD = do_OPTIONS = do_TRACE = handle_mirror
