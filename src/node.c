@@ -706,6 +706,46 @@ static int mark_col(yaml_mark_t m)
     return (int)m.column + 1;
 }
 
+/* A map key as Easegress's YAML->JSON step spells it: non-string keys go through Go's
+ * strconv (0x10 -> "16", True -> "true", 1.50 -> "1.5", 1e6 -> "1e+06"); strings and nulls
+ * keep their text. Takes the text out of `n`. */
+static char *key_text(eg_node *n)
+{
+    char tmp[64];
+    size_t len;
+    switch (n->type) {
+    case EG_NODE_BOOL:
+        len = (size_t)snprintf(tmp, sizeof tmp, "%s", n->v.b ? "true" : "false");
+        break;
+    case EG_NODE_INT:
+        len = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)n->v.i);
+        break;
+    case EG_NODE_FLOAT: {
+        /* strconv.FormatFloat(f, 'g', -1, 64): %e form when the exponent is < -4 or >= 6 */
+        double f = fabs(n->v.f);
+        if (isnan(f) || isinf(f) || f == 0) {
+            len = eg_node_format_float(n->v.f, tmp, sizeof tmp);
+            break;
+        }
+        char d[24];
+        int e, nd = shortest_digits(f, d, &e);
+        if (e < -4 || e >= 6) {
+            len = (size_t)snprintf(tmp, sizeof tmp, "%s%c%s%se%c%02d", signbit(n->v.f) ? "-" : "",
+                                   d[0], nd > 1 ? "." : "", d + 1, e < 0 ? '-' : '+', e < 0 ? -e : e);
+        } else {
+            len = eg_node_format_float(n->v.f, tmp, sizeof tmp);
+        }
+        break;
+    }
+    default: {
+        char *t = n->text;
+        n->text = NULL;
+        return t;
+    }
+    }
+    return eg_node_xstrndup(tmp, len);
+}
+
 /* Attach a finished node to the container on top of the stack (or make it the root).
  * Takes ownership of `n` in every case. */
 static bool attach(parser *ps, eg_node *n, bool plain_untagged, size_t nodes)
@@ -729,12 +769,11 @@ static bool attach(parser *ps, eg_node *n, bool plain_untagged, size_t nodes)
             eg_node_free(n);
             return perr(ps, l, col, "mapping key must be a scalar");
         }
-        f->key = n->text;
-        f->key_line = n->line;
-        f->key_col = n->col;
         /* `<<` merges only when written plain and untagged, as YAML's merge key type says */
         f->key_is_merge = plain_untagged && strcmp(n->text, "<<") == 0;
-        n->text = NULL;
+        f->key = key_text(n);
+        f->key_line = n->line;
+        f->key_col = n->col;
         eg_node_free(n);
         return true;
     }

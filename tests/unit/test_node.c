@@ -221,6 +221,23 @@ static void test_get_case_insensitive(void)
     eg_node_free(n);
 }
 
+static void test_key_spelling(void)
+{
+    /* keys are spelled as Easegress's YAML->JSON step (Go's strconv) spells them */
+    eg_node *n = P("0x10: a\nTrue: b\n1.50: c\n1e6: d\n0.0001: e\n1e-5: f\n'0x11': g\nyes: h\n~: i\n"
+                   "123456: j\n-2.5e+7: k\n");
+    CHECK(n && n->count == 11);
+    if (n && n->count == 11) {
+        static const char *const want[] = {"16", "true", "1.5", "1e+06", "0.0001", "1e-05", "0x11",
+                                           "yes", "~", "123456", "-2.5e+07"};
+        for (size_t i = 0; i < 11; i++)
+            CHECK_STR(n->keys[i], want[i]);
+    }
+    eg_node_free(n);
+    char err[256];
+    CHECK(eg_yaml_parse("1: a\n01: b\n", 11, err, sizeof err) == NULL); /* both are "1" */
+}
+
 static void test_aliases(void)
 {
     eg_node *n = P("base: &b {x: 1, y: [a, b]}\nuse: *b\ns: &s hello\nt: *s\n");
@@ -670,6 +687,7 @@ int main(void)
     RUN(test_nesting_limit);
     RUN(test_multi_docs);
     RUN(test_get_case_insensitive);
+    RUN(test_key_spelling);
     RUN(test_aliases);
     RUN(test_alias_bomb);
     RUN(test_build_clone_equal);
