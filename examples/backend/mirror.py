@@ -125,7 +125,10 @@ class MirrorHandler(http.server.BaseHTTPRequestHandler):
         except (ValueError, OSError) as err:
             self.send_error(400, "bad body: %s" % err)
             return
-        content = mirror_body(self.command, self.path, self.headers.items(), body)
+        # The target as sent: http.server rewrites a leading '//' in self.path.
+        words = self.requestline.split()
+        target = words[1] if len(words) >= 2 else self.path
+        content = mirror_body(self.command, target, self.headers.items(), body)
         head = [
             "%s 200 OK" % self.protocol_version,
             "Server: %s" % self.version_string(),
@@ -134,7 +137,7 @@ class MirrorHandler(http.server.BaseHTTPRequestHandler):
             "Content-Length: %d" % len(content),
             "X-Mirror-Port: %d" % self.server.server_address[1],
             "X-Mirror-Conns: %d" % self.server.accepted,
-            "X-Mirror-Raw-URI: %s" % self.path,
+            "X-Mirror-Raw-URI: %s" % target,
             "X-Mirror-Host: %s" % self.headers.get("Host", ""),
         ]
         response = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace")

@@ -93,6 +93,20 @@ def test_backend_closing_idle_keep_alive_connections():
     assert backend.accepted >= 6, backend.accepted
 
 
+def test_backend_closing_right_after_each_response():
+    """The race the transparent retry exists for: the backend's FIN may arrive
+    after the gateway picked the pooled connection for the next request."""
+    def respond_then_close(req, sock):
+        sock.sendall(http_response(200, "fresh"))
+        return False
+
+    backend = RawBackend(serve_forever(respond_then_close)).start()
+    _, port = start_gateway([backend.url])
+    client = Client(port)
+    statuses = [client.get("/pipeline/%d" % i).status for i in range(100)]
+    assert statuses == [200] * 100, "failed: %s" % [s for s in statuses if s != 200]
+
+
 def test_backend_down_502():
     gw, port = start_gateway(["http://127.0.0.1:%d" % free_port()])
     resp = request(port, "/pipeline")

@@ -262,7 +262,7 @@ def test_paths_normalising_under_prefix_still_match():
 def test_backend_receives_original_escaped_path_and_raw_query():
     _, public_only, port_of = start_encoded()
     for target in ("/public/a%20b?x=%2F&y=1", "/public/a%2Fb", "/public/%7Euser?q=a+b&q=%26",
-                   "/public/x?b=2&a=1&a=0"):
+                   "/public/x?b=2&a=1&a=0", "/public//double", "/public/a;p=1?"):
         resp = raw_get(public_only, target)
         assert served_by(resp, port_of) == "pl-public", "%s -> %d" % (target, resp.status)
         assert resp.header("X-Mirror-Raw-URI") == target, "%s arrived as %s" % (

@@ -7,18 +7,13 @@ from harness import (Gateway, LoadLoop, Mirror, free_port, http_server, mirror_f
 
 UPDATES = 20
 
-# The added filter: an inline Lua filter (DESIGN.md's filter contract) that
-# tags the request it forwards with the generation of the pipeline.
+# The added filter: an inline Lua filter (its `code` is the body of
+# handle(self, ctx)) that tags the request with the pipeline's generation.
 LUA_FILTER = """\
   - name: tag
     kind: Lua
     code: |
-      local M = {}
-      function M.new(spec) return setmetatable({}, { __index = M }) end
-      function M:handle(ctx)
-        ctx.req:set_header("X-Update-Gen", "%d")
-      end
-      return M
+      ctx.req:set_header("X-Update-Gen", "%d")
 """
 
 PROXY_FILTER = """\
