@@ -34,7 +34,8 @@ struct eg_http1_conn {
     size_t head_bytes;
     int64_t body_limit;
     int error_status;            /* set by a callback that rejected the request */
-    uint8_t head_scan;           /* CR/LF state for the bare-LF check */
+    uint8_t head_scan;           /* CR/LF state for the bare-LF and obs-fold checks */
+    size_t head_bytes_seen;
     bool head_done_scan;
     bool expect_continue;
 
@@ -132,6 +133,7 @@ static void start_request(eg_http1_conn *c)
     c->body_limit = -1;
     c->error_status = 0;
     c->head_scan = 0;
+    c->head_bytes_seen = 0;
     c->head_done_scan = false;
     c->expect_continue = false;
     c->close_after = false;
@@ -551,12 +553,14 @@ static void respond_error(eg_http1_conn *c, int status)
     eg_http1_respond(c, &resp);
 }
 
-/* RFC 9112 §2.2 allows a bare LF as a line end, but a proxy that accepts it while the
- * backend does not is a smuggling vector: we refuse it in the request head. */
-static bool head_has_bare_lf(eg_http1_conn *c, const char *data, size_t len)
+/* RFC 9112 §2.2 allows a bare LF as a line end and §5.2 obsolete line folding; a proxy
+ * that accepts either while its backend reads them differently is a smuggling vector, so
+ * the request head must use CRLF only and no continuation lines. */
+static bool head_is_malformed(eg_http1_conn *c, const char *data, size_t len)
 {
     for (size_t i = 0; i < len && !c->head_done_scan; i++) {
         char ch = data[i];
+        bool line_start = (c->head_scan >> 1) == 1;
         if (ch == '\n') {
             if (!(c->head_scan & 1))
                 return true;
@@ -567,8 +571,11 @@ static bool head_has_bare_lf(eg_http1_conn *c, const char *data, size_t len)
         } else if (ch == '\r') {
             c->head_scan |= 1;
         } else {
+            if (line_start && (ch == ' ' || ch == '\t') && c->head_bytes_seen > 0)
+                return true;
             c->head_scan = 0;
         }
+        c->head_bytes_seen++;
     }
     return false;
 }
@@ -602,7 +609,7 @@ static void process_input(eg_http1_conn *c, const char *data, size_t len)
         }
         if (c->state == ST_IDLE && !c->arena)
             start_request(c);
-        if ((c->state == ST_IDLE || c->state == ST_HEAD) && head_has_bare_lf(c, data, len)) {
+        if ((c->state == ST_IDLE || c->state == ST_HEAD) && head_is_malformed(c, data, len)) {
             respond_error(c, 400);
             return;
         }
