@@ -628,6 +628,7 @@ class Gateway:
     gw.create(yaml_text)                  # egctl create -f -, must succeed
     gw.stop() -> exit code                # SIGTERM, SIGKILL after a timeout
     gw.kill_server()                      # kill -9 of the forked server process
+    gw.kill_master()                      # kill -9 of the master; the server must follow
     gw.kill_all()                         # kill -9 of master and server
     """
 
@@ -725,6 +726,19 @@ class Gateway:
         pid = self.server_pid()
         os.kill(pid, signal.SIGKILL)
         return pid
+
+    def kill_master(self, timeout=5.0):
+        """kill -9 of the master only; the server must then exit by itself
+        (PR_SET_PDEATHSIG). Returns the server pids it had."""
+        pids = self.server_pids()
+        self.proc.kill()
+        self.proc.wait(5)
+        try:
+            wait_until(lambda: not any(pid_alive(p) for p in pids), timeout,
+                       what="server process to exit after its master died")
+        finally:
+            self._kill_group()
+        return pids
 
     def kill_all(self):
         """kill -9 of the master and the server process, as a crash would."""

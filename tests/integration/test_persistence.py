@@ -43,6 +43,15 @@ def test_kill9_of_master_and_server_keeps_objects():
     assert_serving(port)
 
 
+def test_kill9_of_master_alone_stops_the_server_and_keeps_objects():
+    gw, mirror, port = serving_gateway()
+    before = gw.objects()
+    gw.kill_master()  # asserts the orphaned server exits: no orphan keeps the ports
+    gw.start()
+    assert gw.objects() == before
+    assert_serving(port)
+
+
 def test_every_acknowledged_change_survives_kill9():
     gw, mirror, port = serving_gateway()
     names = ["pl-%d" % i for i in range(10)]
