@@ -14,6 +14,7 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lm -lpthread -ldl
 # LuaJIT FFI needs our exported symbols visible to ffi.C
 LDFLAGS += -rdynamic
 BUILD   ?= build
+BIN     ?= bin
 LLHTTP_SRC := /usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c /usr/share/llhttp/http.c
 
 CORE_SRC  := $(filter-out src/server_main.c,$(wildcard src/*.c))
@@ -25,8 +26,8 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 LIBEG     := $(BUILD)/libeg.a
 
-.PHONY: all deps run test unit spec integration asan clean fuzz bench
-all: bin/easegress-server bin/egctl
+.PHONY: all deps run test unit spec integration asan asan-test clean fuzz bench
+all: $(BIN)/easegress-server $(BIN)/egctl
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -50,16 +51,16 @@ $(LIBEG): $(CORE_OBJ) $(LLHTTP_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-bin/easegress-server: $(BUILD)/obj/server_main.o $(LIBEG)
-	@mkdir -p bin
+$(BIN)/easegress-server: $(BUILD)/obj/server_main.o $(LIBEG)
+	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/obj/server_main.o -Wl,--whole-archive $(LIBEG) -Wl,--no-whole-archive $(LDLIBS)
 
 $(BUILD)/egctl/%.o: egctl/%.c $(wildcard egctl/*.h) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iegctl -c $< -o $@
 
-bin/egctl: $(EGCTL_OBJ) $(LIBEG)
-	@mkdir -p bin
+$(BIN)/egctl: $(EGCTL_OBJ) $(LIBEG)
+	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $(EGCTL_OBJ) $(LIBEG) $(LDLIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIBEG)
@@ -87,8 +88,14 @@ run: deps
 	$(MAKE) all
 	./bin/easegress-server
 
+# AddressSanitizer + UBSan build in build-asan/bin; `make asan-test` runs the integration
+# suite against it.
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 asan:
-	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" all
+	$(MAKE) BUILD=build-asan BIN=build-asan/bin CC=clang CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-rdynamic -fsanitize=address,undefined" all
+
+asan-test: asan
+	EG_BIN_DIR=build-asan/bin /usr/bin/python3 tests/integration/run.py
 
 FUZZ_TARGETS := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz: $(LIBEG)

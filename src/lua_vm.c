@@ -44,6 +44,8 @@ typedef struct {
 
 /* ---- paths ---- */
 
+/* lua/ beside the binary's directory (bin/../lua), or one more level up for build
+ * variants (build-asan/bin/../../lua); EG_LUA_ROOT overrides. */
 static void lua_root(char *out, size_t len)
 {
     const char *env = getenv("EG_LUA_ROOT");
@@ -53,14 +55,23 @@ static void lua_root(char *out, size_t len)
     }
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        size_t el = slash ? (size_t)(slash - exe) : 0;
-        if (slash && el + 8 <= len) {
-            memcpy(out, exe, el);
-            memcpy(out + el, "/../lua", 8);
-            return;
+    char *slash = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
+    if (slash) {
+        static const char *const ups[] = { "/../lua", "/../../lua" };
+        size_t el = (size_t)(slash - exe);
+        for (size_t i = 0; i < 2; i++) {
+            char probe[PATH_MAX];
+            size_t ul = strlen(ups[i]);
+            if (el + ul + 32 > sizeof probe || el + ul + 1 > len)
+                break;
+            memcpy(probe, exe, el);
+            memcpy(probe + el, ups[i], ul);
+            memcpy(probe + el + ul, "/easegress/runtime.lua", 23);
+            if (access(probe, R_OK) == 0) {
+                memcpy(out, exe, el);
+                memcpy(out + el, ups[i], ul + 1);
+                return;
+            }
         }
     }
     snprintf(out, len, "lua");
