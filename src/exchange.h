@@ -49,6 +49,8 @@ struct eg_exchange {
     int lua_ref;                     /* the request's coroutine in the worker VM, 0 = none */
     void *lua_vars;
     eg_buf tags;                     /* "pipeline(name): f1(result,dur)->f2(dur)" */
+    void *owner;                     /* who started it, when not a connection (specs) */
+    eg_buf *trace;                   /* specs: "alias=result;" per node run, when set */
     uint64_t start_ns, filter_start_ns;
     const char *route_rewrite;
 };

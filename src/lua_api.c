@@ -345,6 +345,8 @@ static int api_sleep_start(lua_State *L)
     eg_exchange *x = check_x(L);
     lua_Number ms = luaL_checknumber(L, 2);
     lua_wait *w = wait_new(L, x);
+    /* The loop's clock is cached per iteration; filters may have run a while since. */
+    uv_update_time(w->timer.loop);
     uv_timer_start(&w->timer, sleep_done, ms > 0 ? (uint64_t)ms : 0, 0);
     return 0;
 }
@@ -365,6 +367,7 @@ static int api_sleep_block(lua_State *L)
     int done = 0;
     uv_timer_init(loop, &t);
     t.data = &done;
+    uv_update_time(loop);
     uv_timer_start(&t, block_timer_done, ms > 0 ? (uint64_t)ms : 0, 0);
     while (!done)
         uv_run(loop, UV_RUN_ONCE);

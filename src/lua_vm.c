@@ -9,6 +9,7 @@
 #include "lua_vm.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
 #include <lauxlib.h>
 #include <limits.h>
 #include <lua.h>
@@ -20,6 +21,8 @@
 #include <unistd.h>
 #include "log.h"
 #include "lua_api.h"
+#include "lua_testing.h"
+#include "proxy.h"
 #include "pipeline.h"
 #include "snapshot.h"
 #include "worker.h"
@@ -29,11 +32,12 @@ struct eg_lua_vm {
     struct eg_worker *worker;
     uv_loop_t *loop;
     int runtime_ref;        /* the easegress.runtime module table */
-    int instances_ref;      /* filter instance (lightuserdata of the C inst) -> Lua instance */
+    int instances_ref;      /* lua_filter id -> Lua instance */
 };
 
 /* A Lua filter as built on the main thread: what each worker needs to make its instance. */
 typedef struct {
+    uint64_t id;            /* unique: keys the workers' instances (addresses get reused) */
     char *kind;             /* "Lua" or the module's kind */
     char *code;             /* inline code, or NULL */
     char *module_path;      /* file of a --filter-dir kind, or NULL */
@@ -160,24 +164,28 @@ void eg_lua_vm_free(eg_lua_vm *vm)
 
 lua_State *eg_lua_vm_state(eg_lua_vm *vm) { return vm->L; }
 
-void eg_lua_vm_forget(eg_lua_vm *vm, struct eg_snapshot *old, struct eg_snapshot *current)
+void eg_lua_vm_forget_pipeline(eg_lua_vm *vm, const eg_pipeline *p)
 {
     lua_State *L = vm->L;
-    const eg_strmap_slot *slot;
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->instances_ref);
-    for (size_t i = 0; eg_strmap_next(&old->pipelines, &i, &slot);) {
-        const eg_pipeline *p = slot->value;
-        if (!p->has_lua || (current && eg_strmap_get(&current->pipelines, slot->key, slot->key_len) == p))
+    for (size_t f = 0; f < p->nfilters; f++) {
+        if (!p->filters[f].kind->is_lua || !p->filters[f].inst)
             continue;
-        for (size_t f = 0; f < p->nfilters; f++) {
-            if (!p->filters[f].kind->is_lua)
-                continue;
-            lua_pushlightuserdata(L, p->filters[f].inst);
-            lua_pushnil(L);
-            lua_rawset(L, -3);
-        }
+        lua_pushnumber(L, (lua_Number)((lua_filter *)p->filters[f].inst)->id);
+        lua_pushnil(L);
+        lua_rawset(L, -3);
     }
     lua_pop(L, 1);
+}
+
+void eg_lua_vm_forget(eg_lua_vm *vm, struct eg_snapshot *old, struct eg_snapshot *current)
+{
+    const eg_strmap_slot *slot;
+    for (size_t i = 0; eg_strmap_next(&old->pipelines, &i, &slot);) {
+        const eg_pipeline *p = slot->value;
+        if (p->has_lua && !(current && eg_strmap_get(&current->pipelines, slot->key, slot->key_len) == p))
+            eg_lua_vm_forget_pipeline(vm, p);
+    }
 }
 
 /* ---- calling into the runtime ---- */
@@ -207,7 +215,7 @@ static bool push_instance(eg_lua_vm *vm, lua_filter *lf, char *err, size_t errle
 {
     lua_State *L = vm->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->instances_ref);
-    lua_pushlightuserdata(L, lf);
+    lua_pushnumber(L, (lua_Number)lf->id);
     lua_rawget(L, -2);
     if (!lua_isnil(L, -1)) {
         lua_remove(L, -2);
@@ -222,7 +230,7 @@ static bool push_instance(eg_lua_vm *vm, lua_filter *lf, char *err, size_t errle
         lua_pop(L, 1);
         return false;
     }
-    lua_pushlightuserdata(L, lf);
+    lua_pushnumber(L, (lua_Number)lf->id);
     lua_pushvalue(L, -2);
     lua_rawset(L, -4);
     lua_remove(L, -2);
@@ -399,7 +407,9 @@ static void *lua_create(eg_dec *d, const eg_node *spec, const char *pipeline)
         eg_dec_fail(d, NULL, "the Lua runtime is not available");
         return NULL;
     }
+    static atomic_uint_fast64_t next_id = 1;
     lua_filter *lf = calloc(1, sizeof *lf);
+    lf->id = atomic_fetch_add(&next_id, 1);
     const char *kind = eg_node_str(spec, "kind");
     lf->kind = strdup(kind ? kind : "Lua");
     lf->filter_name = strdup(eg_node_str(spec, "name") ? eg_node_str(spec, "name") : "");
@@ -569,22 +579,22 @@ void eg_lua_register_kinds(const char *const *dirs, int n)
 
 int eg_busted_run(const eg_options *o)
 {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
+    eg_filter_kind_register(&eg_proxy_kind);
     eg_lua_register_kinds(o->filter_dirs, o->nfilter_dirs);
-    eg_lua_vm *vm = vm_new(&loop, NULL);
-    if (!vm)
+    /* The specs run on a worker of their own (no thread): filters, waits and backends
+     * behave as they do when serving. */
+    eg_worker *w = eg_worker_new_inline();
+    if (!w->lua)
         return 1;
-    lua_State *L = vm->L;
+    lua_State *L = w->lua->L;
+    eg_lua_testing_open(L, w);
     char err[4096];
     lua_pushstring(L, o->busted_dir);
     int rc = 1;
-    if (runtime_call(vm, "run_busted", 1, 1, err, sizeof err))
+    if (runtime_call(w->lua, "run_busted", 1, 1, err, sizeof err))
         rc = (int)lua_tointeger(L, -1);
-    else
+    else if (strcmp(err, "nil") != 0)
         fprintf(stderr, "busted: %s\n", err);
-    eg_lua_vm_free(vm);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    uv_loop_close(&loop);
+    eg_worker_free_inline(w);
     return rc;
 }

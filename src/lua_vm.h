@@ -15,6 +15,9 @@ void eg_lua_vm_free(eg_lua_vm *vm);
 /* A snapshot this worker no longer uses: drop filter instances of pipeline versions that
  * `current` does not have. */
 void eg_lua_vm_forget(eg_lua_vm *vm, struct eg_snapshot *old, struct eg_snapshot *current);
+struct eg_pipeline;
+/* Drop this worker's instances of a pipeline version's Lua filters. */
+void eg_lua_vm_forget_pipeline(eg_lua_vm *vm, const struct eg_pipeline *p);
 /* The exchange ends: let its coroutine go. */
 void eg_lua_vm_release(eg_lua_vm *vm, eg_exchange *x);
 

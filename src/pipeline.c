@@ -307,6 +307,8 @@ static bool advance(eg_exchange *x, const char *result)
     const eg_flow_node *n = &p->nodes[x->node];
     x->result = result ? result : "";
     tag_filter(x, node_alias(p, n), x->result);
+    if (x->trace)
+        eg_buf_printf(x->trace, "%s=%s;", node_alias(p, n), x->result);
     for (size_t i = 0; i < n->njumps; i++)
         if (strcmp(n->jumps[i].result, x->result) == 0) {
             x->node = n->jumps[i].target;

@@ -154,6 +154,8 @@ static void reconcile_listeners(eg_worker *w, const eg_snapshot *s, bool stoppin
 
 eg_snapshot *eg_worker_pin(eg_worker *w)
 {
+    if (!w->snap)
+        return NULL;
     eg_snapshot *s = w->snap;
     s->slots[w->id].inflight++;
     return s;
@@ -161,6 +163,8 @@ eg_snapshot *eg_worker_pin(eg_worker *w)
 
 void eg_worker_unpin(eg_worker *w, eg_snapshot *s)
 {
+    if (!s)
+        return;
     if (--s->slots[w->id].inflight == 0 && s->slots[w->id].retired) {
         for (size_t i = 0; i < w->nretired; i++)
             if (w->retired[i] == s) {
@@ -270,6 +274,35 @@ eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial)
         abort();
     }
     return w;
+}
+
+eg_worker *eg_worker_new_inline(void)
+{
+    eg_worker *w = calloc(1, sizeof *w);
+    w->nworkers = 1;
+    uv_loop_init(&w->loop);
+    pthread_mutex_init(&w->lock, NULL);
+    eg_strmap_init(&w->lb_states);
+    w->upstreams = eg_upstream_pool_new(&w->loop);
+    w->lua = eg_lua_vm_new(w);
+    return w;
+}
+
+void eg_worker_free_inline(eg_worker *w)
+{
+    eg_upstream_pool_close(w->upstreams);
+    uv_walk(&w->loop, on_close_walk, NULL);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    if (w->lua)
+        eg_lua_vm_free(w->lua);
+    const eg_strmap_slot *slot;
+    for (size_t i = 0; eg_strmap_next(&w->lb_states, &i, &slot);)
+        free(slot->value);
+    eg_strmap_free(&w->lb_states);
+    eg_upstream_pool_free(w->upstreams);
+    uv_loop_close(&w->loop);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
 }
 
 void eg_worker_publish(eg_worker *w, eg_snapshot *s)

@@ -42,6 +42,9 @@ typedef struct eg_worker {
 } eg_worker;
 
 eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial);
+/* A worker without a thread or snapshot, driven by its caller (busted specs). */
+eg_worker *eg_worker_new_inline(void);
+void eg_worker_free_inline(eg_worker *w);
 /* Hand a snapshot to the worker (main thread); the worker takes one holder reference. */
 void eg_worker_publish(eg_worker *w, eg_snapshot *s);
 /* Stop accepting, finish in-flight requests (up to drain_ms), then end the thread. */
