@@ -8,6 +8,13 @@
 #include "lua_vm.h"
 #include "worker.h"
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static const eg_httpserver_spec *server_spec(const eg_snapshot *s, const char *name)
 {
     const eg_server_obj *o = eg_strmap_get(&s->servers, name, strlen(name));
@@ -121,6 +128,7 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
     x->snap = eg_worker_pin(w);
     x->server_name = g->server_name;
     x->flow_done = flow_done;
+    x->start_ns = now_ns();
     eg_http1_set_pending(conn, x);
     eg_namespace *def = eg_exchange_namespace(x, "DEFAULT");
     def->req = req;
@@ -162,6 +170,7 @@ static void abort_exchange(void *ud, void *pending)
 {
     (void)ud;
     eg_exchange *x = pending;
+    eg_access_log_request(&x->worker->access_log, x, 499, 0);
     x->aborted = true;
     x->conn = NULL;
     if (x->on_abort) {
@@ -176,9 +185,10 @@ static void abort_exchange(void *ud, void *pending)
 static void finished(void *ud, void *pending, int error, uint64_t body_bytes)
 {
     (void)ud;
-    (void)error;
-    (void)body_bytes;
-    release(pending);
+    eg_exchange *x = pending;
+    int status = x->ns[0].resp->status;
+    eg_access_log_request(&x->worker->access_log, x, error && !status ? 499 : status, body_bytes);
+    release(x);
 }
 
 const eg_http1_hooks eg_gateway_hooks = {

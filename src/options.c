@@ -17,6 +17,8 @@ static const char usage[] =
     "  --busted DIR                  run busted specs in DIR inside the runtime and exit\n"
     "  --strict                      reject unknown fields instead of warning\n"
     "  --drain-timeout SECONDS       graceful shutdown limit (default 30)\n"
+    "  --access-log PATH             access log file, - for stdout (default -)\n"
+    "  --disable-access-log          no access log\n"
     "  --debug                       debug logging\n"
     "  --no-master                   run the server without the supervising master process\n"
     "  -v, --version                 print the version\n"
@@ -33,6 +35,7 @@ static const char **value_slot(eg_options *o, const char *flag, const char **wor
     if (!strcmp(flag, "busted")) return &o->busted_dir;
     if (!strcmp(flag, "workers")) return workers;
     if (!strcmp(flag, "drain-timeout")) return drain;
+    if (!strcmp(flag, "access-log")) return &o->access_log;
     if (!strcmp(flag, "filter-dir") && o->nfilter_dirs < 16) return &o->filter_dirs[o->nfilter_dirs++];
     return NULL;
 }
@@ -42,13 +45,14 @@ static bool *bool_slot(eg_options *o, const char *flag)
     if (!strcmp(flag, "strict")) return &o->strict;
     if (!strcmp(flag, "debug")) return &o->debug;
     if (!strcmp(flag, "no-master")) return &o->no_master;
+    if (!strcmp(flag, "disable-access-log")) return &o->disable_access_log;
     return NULL;
 }
 
 static void from_env(eg_options *o, const char **workers, const char **drain)
 {
     static const char *const flags[] = { "name", "cluster-name", "api-addr", "data-dir", "workers",
-                                         "drain-timeout", "strict", "debug" };
+                                         "drain-timeout", "strict", "debug", "access-log", "disable-access-log" };
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         char env[64] = "EASEGRESS_";
         size_t n = strlen(env);
@@ -73,6 +77,7 @@ int eg_options_parse(eg_options *o, int argc, char **argv)
     o->cluster_name = "eg-cluster-default-name";
     o->api_addr = "127.0.0.1:2381";
     o->data_dir = "./data";
+    o->access_log = "-";
     const char *workers = NULL, *drain = NULL;
     from_env(o, &workers, &drain);
     for (int i = 1; i < argc; i++) {

@@ -19,6 +19,8 @@ typedef struct {
     bool debug;
     bool no_master;
     unsigned drain_seconds;
+    const char *access_log;      /* path, "-" for stdout */
+    bool disable_access_log;
 } eg_options;
 
 /* Parses argv (after EASEGRESS_* environment defaults). Returns 0, 1 for --help/--version

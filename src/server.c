@@ -1,5 +1,7 @@
 #include "server.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,18 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_close((uv_handle_t *)&s->sighup, NULL);
 }
 
+static int open_access_log(const eg_options *o)
+{
+    if (o->disable_access_log)
+        return -1;
+    if (!strcmp(o->access_log, "-"))
+        return STDOUT_FILENO;
+    int fd = open(o->access_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        eg_error("access log %s: %s; access logging is off", o->access_log, strerror(errno));
+    return fd;
+}
+
 static void register_filter_kinds(const eg_options *o)
 {
     eg_filter_kind_register(&eg_proxy_kind);
@@ -69,6 +83,7 @@ int eg_server_run(const eg_options *o, int master_fd)
         return 1;
     }
     eg_supervisor_init(&s->supervisor, store, master_fd, o->workers, o->strict);
+    s->supervisor.access_log_fd = open_access_log(o);
     eg_supervisor_start(&s->supervisor);
 
     s->api.supervisor = &s->supervisor;

@@ -333,6 +333,7 @@ int eg_supervisor_init(eg_supervisor *s, eg_store *store, int master_fd, int nwo
     s->master_fd = master_fd;
     s->nworkers = nworkers;
     s->strict = strict;
+    s->access_log_fd = -1;
     eg_strmap_init(&s->objects);
     return 0;
 }
@@ -412,7 +413,7 @@ void eg_supervisor_start(eg_supervisor *s)
         }
     }
     for (int i = 0; i < s->nworkers; i++)
-        s->workers[i] = eg_worker_start(i, s->nworkers, snap);
+        s->workers[i] = eg_worker_start(i, s->nworkers, snap, s->access_log_fd);
 }
 
 void eg_supervisor_stop(eg_supervisor *s, uint64_t drain_ms)

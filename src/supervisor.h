@@ -31,6 +31,7 @@ typedef struct {
     eg_strmap objects;         /* name -> eg_object_entry* */
     uint64_t generation;
     bool strict;
+    int access_log_fd;         /* -1: no access log */
     eg_snapshot *last;         /* the last published snapshot's contents (no holder) */
 } eg_supervisor;
 

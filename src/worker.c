@@ -240,6 +240,7 @@ static void on_wake(uv_async_t *a)
         reconcile_listeners(w, w->snap, true);
         eg_upstream_pool_close(w->upstreams);
         uv_close((uv_handle_t *)&w->wake, NULL);
+        eg_access_log_flush(&w->access_log);
         uv_timer_init(&w->loop, &w->drain_timer);
         w->drain_timer.data = w;
         uv_timer_start(&w->drain_timer, on_drain_timeout, w->drain_ms, 0);
@@ -252,11 +253,12 @@ static void worker_main(void *arg)
     eg_worker *w = arg;
     uv_run(&w->loop, UV_RUN_DEFAULT);
     /* Listeners are closed and connections drained (or the drain time is over). */
+    eg_access_log_close(&w->access_log);
     uv_walk(&w->loop, on_close_walk, NULL);
     uv_run(&w->loop, UV_RUN_DEFAULT);
 }
 
-eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial)
+eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, int access_log_fd)
 {
     eg_worker *w = calloc(1, sizeof *w);
     w->id = id;
@@ -268,6 +270,7 @@ eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial)
     eg_strmap_init(&w->lb_states);
     w->upstreams = eg_upstream_pool_new(&w->loop);
     w->lua = eg_lua_vm_new(w);
+    eg_access_log_init(&w->access_log, &w->loop, access_log_fd);
     adopt(w, initial);
     if (uv_thread_create(&w->thread, worker_main, w) != 0) {
         eg_error("cannot start worker thread %d", id);
@@ -285,6 +288,7 @@ eg_worker *eg_worker_new_inline(void)
     eg_strmap_init(&w->lb_states);
     w->upstreams = eg_upstream_pool_new(&w->loop);
     w->lua = eg_lua_vm_new(w);
+    w->access_log.fd = -1;
     return w;
 }
 

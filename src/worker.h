@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <uv.h>
+#include "access_log.h"
 #include "http1_server.h"
 #include "snapshot.h"
 #include "strmap.h"
@@ -38,10 +39,11 @@ typedef struct eg_worker {
     uint64_t requests;
     bool stopped;
     uint64_t drain_ms;
+    eg_access_log access_log;
     uv_timer_t drain_timer;
 } eg_worker;
 
-eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial);
+eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, int access_log_fd);
 /* A worker without a thread or snapshot, driven by its caller (busted specs). */
 eg_worker *eg_worker_new_inline(void);
 void eg_worker_free_inline(eg_worker *w);
