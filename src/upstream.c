@@ -163,6 +163,16 @@ static void on_timeout(uv_timer_t *t)
     fail_call(c, EG_UPSTREAM_TIMEOUT, "timeout");
 }
 
+/* No pool timeout, or a longer one: a backend that never answers the SYN must not hold
+ * the request for ever. */
+#define CONNECT_TIMEOUT_MS 30000
+
+static void on_connect_timeout(uv_timer_t *t)
+{
+    upstream_conn *c = t->data;
+    fail_call(c, EG_UPSTREAM_CONNECT_FAILED, "connect timeout");
+}
+
 /* ---- the body stream ---- */
 
 static void finish_body(upstream_conn *c)
@@ -464,6 +474,8 @@ static void conn_send(upstream_conn *c)
     c->sink_paused = false;
     if (call->timeout_ms)
         uv_timer_start(&c->timer, on_timeout, call->timeout_ms, 0);
+    else
+        uv_timer_stop(&c->timer);
     uv_buf_t bufs[2] = { call->head, uv_buf_init((char *)call->body, (unsigned)call->body_len) };
     c->write_req.data = c;
     int rc = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, bufs, call->body_len ? 2 : 1, on_written);
@@ -518,8 +530,10 @@ void eg_upstream_start(eg_upstream_pool *p, eg_upstream_call *call)
     c->parser.data = c;
     c->state = C_CONNECTING;
     c->connect_req.data = c;
-    if (call->timeout_ms)
+    if (call->timeout_ms && call->timeout_ms <= CONNECT_TIMEOUT_MS)
         uv_timer_start(&c->timer, on_timeout, call->timeout_ms, 0);
+    else
+        uv_timer_start(&c->timer, on_connect_timeout, CONNECT_TIMEOUT_MS, 0);
     int rc = uv_tcp_connect(&c->connect_req, &c->tcp, call->addr, on_connected);
     if (rc < 0) {
         c->pending_error = EG_UPSTREAM_CONNECT_FAILED;
