@@ -8,7 +8,9 @@ DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev \
 CC      ?= cc
 PKGS    := luajit libuv libpcre2-8 yaml-0.1 zlib openssl
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fno-strict-aliasing -pthread \
+# override: `make CFLAGS=...` (as the asan target does) replaces the optimisation and
+# sanitizer flags only; the language, warning and include flags are always added.
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fno-strict-aliasing -pthread \
 	-Isrc -I/usr/share/include/llhttp $(shell pkg-config --cflags $(PKGS))
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lm -lpthread -ldl
 # LuaJIT FFI needs our exported symbols visible to ffi.C
