@@ -33,8 +33,10 @@ import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SERVER_BIN = os.environ.get("EG_SERVER_BIN", os.path.join(ROOT, "bin", "easegress-server"))
-EGCTL_BIN = os.environ.get("EG_EGCTL_BIN", os.path.join(ROOT, "bin", "egctl"))
+# EG_BIN_DIR=build-asan/bin (make asan-test) tests another build; relative to the repo root.
+BIN_DIR = os.path.join(ROOT, os.environ.get("EG_BIN_DIR", "bin"))
+SERVER_BIN = os.environ.get("EG_SERVER_BIN", os.path.join(BIN_DIR, "easegress-server"))
+EGCTL_BIN = os.environ.get("EG_EGCTL_BIN", os.path.join(BIN_DIR, "egctl"))
 PYTHON = "/usr/bin/python3"
 MIRROR_PY = os.path.join(ROOT, "examples", "backend", "mirror.py")
 TMP_ROOT = os.path.join(ROOT, "tests", "integration", "tmp")
