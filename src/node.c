@@ -583,7 +583,8 @@ static eg_node_type plain_type(const char *text, size_t len)
 /* ---- parsing ------------------------------------------------------------------------------- */
 
 #define MAX_DEPTH 512            /* nesting beyond this is refused: every walker recurses */
-#define MAX_ALIAS_NODES 10000    /* nodes created by alias expansion ("billion laughs") */
+#define MAX_ALIAS_NODES 100000   /* nodes created by alias expansion: stops "billion laughs"
+                                  * (yaml.v3 allows a similar order of magnitude) */
 
 #define TAG_PREFIX "tag:yaml.org,2002:"
 

@@ -303,13 +303,28 @@ static void test_alias_bomb(void)
     eg_node *n = eg_yaml_parse(bomb, strlen(bomb), err, sizeof err);
     CHECK(!n);
     CHECK(strstr(err, "aliases") != NULL);
-    /* merge keys are charged too */
     const char *mbomb = "a: &a {a1: [1,2,3,4,5,6,7,8,9,0], a2: [1,2,3,4,5,6,7,8,9,0]}\n"
                         "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
                         "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
                         "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n";
     n = eg_yaml_parse(mbomb, strlen(mbomb), err, sizeof err);
+    CHECK(n); /* 1000 copies of a 23-node map: within the budget */
+    eg_node_free(n);
+    char *mb2 = malloc(strlen(mbomb) + 64);
+    sprintf(mb2, "%se: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n", mbomb);
+    n = eg_yaml_parse(mb2, strlen(mb2), err, sizeof err);
     CHECK(!n);
+    free(mb2);
+    /* merge keys are charged too */
+    const char *merge = "a: &a {a1: [1,2,3,4,5,6,7,8,9,0], a2: [1,2,3,4,5,6,7,8,9,0], a3: [1,2,3,4,5,6,7,8,9,0]}\n"
+                        "b: &b [{<<: *a}, {<<: *a}, {<<: *a}, {<<: *a}, {<<: *a}, {<<: *a}, {<<: *a}, {<<: *a}]\n"
+                        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                        "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                        "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+                        "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
+    n = eg_yaml_parse(merge, strlen(merge), err, sizeof err);
+    CHECK(!n);
+    CHECK(strstr(err, "aliases") != NULL);
 }
 
 static void test_build_clone_equal(void)
