@@ -14,6 +14,7 @@ struct eg_worker;
 struct eg_pipeline;
 struct eg_snapshot;
 struct eg_http1_conn;
+struct lua_State;
 
 typedef struct {
     const char *name;
@@ -50,6 +51,9 @@ struct eg_exchange {
     void *lua_vars;
     eg_buf tags;                     /* "pipeline(name): f1(result,dur)->f2(dur)" */
     void *owner;                     /* who started it, when not a connection (specs) */
+    struct lua_State *block_L;       /* a blocking wait outside a request (spec runner) */
+    int block_nresults;
+    bool block_done;
     eg_buf *trace;                   /* specs: "alias=result;" per node run, when set */
     uint64_t start_ns, filter_start_ns;
     const char *route_rewrite;

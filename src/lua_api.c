@@ -13,21 +13,9 @@
 #include "log.h"
 #include "lua_vm.h"
 
-/* What a request is waiting for from Lua (at most one thing at a time). */
-typedef struct lua_wait {
-    uv_timer_t timer;
-    eg_exchange *x;
-    uint64_t seq;
-    eg_body_sink sink;          /* reading a response body */
-    eg_body_stream *stream;
-    eg_response *resp;
-    eg_buf collected;
-    bool failed;
-} lua_wait;
-
 static const char LOOP_KEY = 0;
 
-static uv_loop_t *loop_of(lua_State *L)
+uv_loop_t *eg_lua_loop(lua_State *L)
 {
     lua_pushlightuserdata(L, (void *)&LOOP_KEY);
     lua_rawget(L, LUA_REGISTRYINDEX);
@@ -36,15 +24,28 @@ static uv_loop_t *loop_of(lua_State *L)
     return loop;
 }
 
+static const char VM_KEY = 0;
+
 void eg_lua_api_set_vm(lua_State *L, eg_lua_vm *vm, uv_loop_t *loop)
 {
-    (void)vm;
     lua_pushlightuserdata(L, (void *)&LOOP_KEY);
     lua_pushlightuserdata(L, loop);
     lua_rawset(L, LUA_REGISTRYINDEX);
+    lua_pushlightuserdata(L, (void *)&VM_KEY);
+    lua_pushlightuserdata(L, vm);
+    lua_rawset(L, LUA_REGISTRYINDEX);
 }
 
-static eg_exchange *check_x(lua_State *L)
+eg_lua_vm *eg_lua_vm_of(lua_State *L)
+{
+    lua_pushlightuserdata(L, (void *)&VM_KEY);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    eg_lua_vm *vm = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return vm;
+}
+
+eg_exchange *eg_lua_check_x(lua_State *L)
 {
     eg_exchange *x = lua_touserdata(L, 1);
     if (!x)
@@ -52,7 +53,7 @@ static eg_exchange *check_x(lua_State *L)
     return x;
 }
 
-static eg_namespace *check_ns(lua_State *L, eg_exchange *x)
+eg_namespace *eg_lua_check_ns(lua_State *L, eg_exchange *x)
 {
     lua_Integer i = luaL_checkinteger(L, 2);
     if (i < 0 || (size_t)i >= x->nns)
@@ -73,7 +74,7 @@ static int push_str(lua_State *L, const char *s)
 
 static int api_namespace(lua_State *L)
 {
-    eg_exchange *x = check_x(L);
+    eg_exchange *x = eg_lua_check_x(L);
     const char *name = luaL_checkstring(L, 2);
     eg_namespace *ns = eg_exchange_namespace(x, name);
     lua_pushinteger(L, (lua_Integer)(ns - x->ns));
@@ -84,8 +85,8 @@ static int api_namespace(lua_State *L)
 
 static int api_req_get(lua_State *L)
 {
-    eg_exchange *x = check_x(L);
-    eg_request *r = check_ns(L, x)->req;
+    eg_exchange *x = eg_lua_check_x(L);
+    eg_request *r = eg_lua_check_ns(L, x)->req;
     const char *f = luaL_checkstring(L, 3);
     if (!strcmp(f, "method")) return push_str(L, r->method);
     if (!strcmp(f, "path")) return push_str(L, r->path);
@@ -106,8 +107,8 @@ static int api_req_get(lua_State *L)
 
 static int api_req_set(lua_State *L)
 {
-    eg_exchange *x = check_x(L);
-    eg_request *r = check_ns(L, x)->req;
+    eg_exchange *x = eg_lua_check_x(L);
+    eg_request *r = eg_lua_check_ns(L, x)->req;
     const char *f = luaL_checkstring(L, 3);
     size_t len = 0;
     const char *v = lua_isnil(L, 4) ? NULL : luaL_checklstring(L, 4, &len);
@@ -126,7 +127,7 @@ static int api_req_set(lua_State *L)
 
 static eg_headers *headers_of(lua_State *L, eg_exchange *x, bool resp)
 {
-    eg_namespace *ns = check_ns(L, x);
+    eg_namespace *ns = eg_lua_check_ns(L, x);
     return resp ? &ns->resp->headers : &ns->req->headers;
 }
 
@@ -153,7 +154,7 @@ static int push_header(lua_State *L, const eg_headers *h, const char *name, size
 
 static int header_get(lua_State *L, bool resp)
 {
-    eg_exchange *x = check_x(L);
+    eg_exchange *x = eg_lua_check_x(L);
     eg_headers *h = headers_of(L, x, resp);
     size_t nlen;
     const char *name = luaL_checklstring(L, 3, &nlen);
@@ -162,7 +163,7 @@ static int header_get(lua_State *L, bool resp)
 
 static int headers_all(lua_State *L, bool resp)
 {
-    eg_exchange *x = check_x(L);
+    eg_exchange *x = eg_lua_check_x(L);
     eg_headers *h = headers_of(L, x, resp);
     lua_createtable(L, 0, (int)h->count);
     for (size_t i = 0; i < h->count; i++) {
@@ -196,7 +197,7 @@ static bool valid_token(const char *s, size_t n)
 
 static int header_op(lua_State *L, bool resp)
 {
-    eg_exchange *x = check_x(L);
+    eg_exchange *x = eg_lua_check_x(L);
     eg_headers *h = headers_of(L, x, resp);
     const char *op = luaL_checkstring(L, 3);
     size_t nlen, vlen = 0;
@@ -228,8 +229,8 @@ static int api_resp_header_op(lua_State *L) { return header_op(L, true); }
 
 static int api_resp_status(lua_State *L)
 {
-    eg_exchange *x = check_x(L);
-    eg_response *r = check_ns(L, x)->resp;
+    eg_exchange *x = eg_lua_check_x(L);
+    eg_response *r = eg_lua_check_ns(L, x)->resp;
     if (lua_gettop(L) >= 3) {
         lua_Integer s = luaL_checkinteger(L, 3);
         if (s < 100 || s > 999)
@@ -241,24 +242,10 @@ static int api_resp_status(lua_State *L)
     return 1;
 }
 
-/* The body if it is in memory; "stream" as second value if it still has to be read. */
-static int api_resp_body(lua_State *L)
-{
-    eg_exchange *x = check_x(L);
-    eg_response *r = check_ns(L, x)->resp;
-    if (r->stream) {
-        lua_pushnil(L);
-        lua_pushliteral(L, "stream");
-        return 2;
-    }
-    lua_pushlstring(L, r->body ? r->body : "", r->body_len);
-    return 1;
-}
-
 static int api_resp_set_body(lua_State *L)
 {
-    eg_exchange *x = check_x(L);
-    eg_response *r = check_ns(L, x)->resp;
+    eg_exchange *x = eg_lua_check_x(L);
+    eg_response *r = eg_lua_check_ns(L, x)->resp;
     size_t len;
     const char *b = luaL_checklstring(L, 3, &len);
     eg_response_set(x->arena, r, r->status ? r->status : 200, NULL, b, len);
@@ -267,8 +254,8 @@ static int api_resp_set_body(lua_State *L)
 
 static int api_respond(lua_State *L)
 {
-    eg_exchange *x = check_x(L);
-    eg_response *r = check_ns(L, x)->resp;
+    eg_exchange *x = eg_lua_check_x(L);
+    eg_response *r = eg_lua_check_ns(L, x)->resp;
     lua_Integer status = luaL_checkinteger(L, 3);
     size_t len = 0;
     const char *body = luaL_optlstring(L, 4, "", &len);
@@ -277,168 +264,6 @@ static int api_respond(lua_State *L)
         return luaL_error(L, "invalid status %d", (int)status);
     eg_response_set(x->arena, r, (int)status, ctype ? ctype : (len ? "text/plain; charset=utf-8" : NULL), body, len);
     return 0;
-}
-
-/* ---- waits ---- */
-
-static void wait_closed(uv_handle_t *h)
-{
-    lua_wait *w = h->data;
-    eg_buf_free(&w->collected);
-    free(w);
-}
-
-static void wait_finish(lua_wait *w)
-{
-    if (w->x && w->x->lua_vars == w)
-        w->x->lua_vars = NULL;
-    w->x = NULL;
-    uv_close((uv_handle_t *)&w->timer, wait_closed);
-}
-
-void eg_lua_api_cancel_wait(eg_exchange *x)
-{
-    lua_wait *w = x->lua_vars;
-    if (!w)
-        return;
-    uv_timer_stop(&w->timer);
-    if (w->stream) {
-        eg_body_stream *s = w->stream;
-        w->stream = NULL;
-        s->abort(s);
-    }
-    wait_finish(w);
-}
-
-static lua_wait *wait_new(lua_State *L, eg_exchange *x)
-{
-    if (x->lua_vars)
-        luaL_error(L, "a request can wait for one thing at a time (use eg.spawn for parallel calls)");
-    lua_wait *w = calloc(1, sizeof *w);
-    uv_timer_init(loop_of(L), &w->timer);
-    w->timer.data = w;
-    w->x = x;
-    w->seq = ++x->wait_seq;
-    x->lua_vars = w;
-    return w;
-}
-
-static int push_true(lua_State *co, void *ud)
-{
-    (void)ud;
-    lua_pushboolean(co, 1);
-    return 1;
-}
-
-static void sleep_done(uv_timer_t *t)
-{
-    lua_wait *w = t->data;
-    eg_exchange *x = w->x;
-    uint64_t seq = w->seq;
-    wait_finish(w);
-    if (x)
-        eg_lua_wait_complete(x, seq, push_true, NULL);
-}
-
-static int api_sleep_start(lua_State *L)
-{
-    eg_exchange *x = check_x(L);
-    lua_Number ms = luaL_checknumber(L, 2);
-    lua_wait *w = wait_new(L, x);
-    /* The loop's clock is cached per iteration; filters may have run a while since. */
-    uv_update_time(w->timer.loop);
-    uv_timer_start(&w->timer, sleep_done, ms > 0 ? (uint64_t)ms : 0, 0);
-    return 0;
-}
-
-static void block_timer_done(uv_timer_t *t)
-{
-    *(int *)t->data = 1;
-}
-
-/* Outside a request (busted specs, init code): wait by running the loop. */
-static int api_sleep_block(lua_State *L)
-{
-    lua_Number ms = luaL_checknumber(L, 1);
-    uv_loop_t *loop = loop_of(L);
-    if (!loop)
-        return luaL_error(L, "eg.sleep is not available here");
-    uv_timer_t t;
-    int done = 0;
-    uv_timer_init(loop, &t);
-    t.data = &done;
-    uv_update_time(loop);
-    uv_timer_start(&t, block_timer_done, ms > 0 ? (uint64_t)ms : 0, 0);
-    while (!done)
-        uv_run(loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_run(loop, UV_RUN_NOWAIT);
-    lua_pushboolean(L, 1);
-    return 1;
-}
-
-/* Reading a streamed response body into memory for a filter that asked for it. */
-static bool collect_write(eg_body_sink *s, const char *data, size_t len)
-{
-    lua_wait *w = (lua_wait *)((char *)s - offsetof(lua_wait, sink));
-    eg_buf_append(&w->collected, data, len);
-    return true;
-}
-
-static int push_body(lua_State *co, void *ud)
-{
-    lua_wait *w = ud;
-    if (w->failed) {
-        lua_pushnil(co);
-        lua_pushliteral(co, "the response body broke off");
-        return 2;
-    }
-    lua_pushlstring(co, w->resp->body ? w->resp->body : "", w->resp->body_len);
-    return 1;
-}
-
-static void collect_end(eg_body_sink *s, int error)
-{
-    lua_wait *w = (lua_wait *)((char *)s - offsetof(lua_wait, sink));
-    eg_exchange *x = w->x;
-    w->stream = NULL;
-    w->failed = error != 0;
-    if (x && !error) {
-        eg_response *r = w->resp;
-        r->stream = NULL;
-        r->body = eg_arena_strndup(x->arena, w->collected.data ? w->collected.data : "", w->collected.len);
-        r->body_len = w->collected.len;
-        r->content_length = (int64_t)w->collected.len;
-        eg_headers_del(&r->headers, "Transfer-Encoding", 17);
-    } else if (x) {
-        w->resp->stream = NULL;
-    }
-    uint64_t seq = w->seq;
-    /* Report first (push_body reads w), then let the wait go. */
-    if (x) {
-        x->lua_vars = NULL;
-        eg_lua_wait_complete(x, seq, push_body, w);
-    }
-    w->x = NULL;
-    uv_close((uv_handle_t *)&w->timer, wait_closed);
-}
-
-static int api_resp_read_body(lua_State *L)
-{
-    eg_exchange *x = check_x(L);
-    eg_response *r = check_ns(L, x)->resp;
-    if (!r->stream)
-        return 0;
-    lua_wait *w = wait_new(L, x);
-    w->resp = r;
-    w->stream = r->stream;
-    w->sink.write = collect_write;
-    w->sink.end = collect_end;
-    /* The stream stays referenced by the response until it has been read. */
-    r->stream = NULL;
-    w->stream->attach(w->stream, &w->sink);
-    lua_pushboolean(L, 1);
-    return 1;
 }
 
 /* ---- misc ---- */
@@ -470,7 +295,7 @@ static int api_monotonic(lua_State *L)
 
 static int api_in_worker(lua_State *L)
 {
-    lua_pushboolean(L, loop_of(L) != NULL);
+    lua_pushboolean(L, eg_lua_loop(L) != NULL);
     return 1;
 }
 
@@ -482,15 +307,11 @@ static const luaL_Reg api[] = {
     { "req_headers", api_req_headers },
     { "req_header_op", api_req_header_op },
     { "resp_status", api_resp_status },
-    { "resp_body", api_resp_body },
     { "resp_set_body", api_resp_set_body },
-    { "resp_read_body", api_resp_read_body },
     { "resp_header", api_resp_header },
     { "resp_headers", api_resp_headers },
     { "resp_header_op", api_resp_header_op },
     { "respond", api_respond },
-    { "sleep_start", api_sleep_start },
-    { "sleep_block", api_sleep_block },
     { "log", api_log },
     { "now", api_now },
     { "monotonic_ms", api_monotonic },
@@ -504,6 +325,7 @@ void eg_lua_api_open(lua_State *L)
     lua_getfield(L, -1, "loaded");
     lua_newtable(L);
     luaL_register(L, NULL, api);
+    eg_lua_waits_register(L);
     lua_setfield(L, -2, "easegress.c");
     lua_pop(L, 2);
 }

@@ -164,6 +164,8 @@ void eg_lua_vm_free(eg_lua_vm *vm)
 
 lua_State *eg_lua_vm_state(eg_lua_vm *vm) { return vm->L; }
 
+struct eg_worker *eg_lua_vm_worker(eg_lua_vm *vm) { return vm ? vm->worker : NULL; }
+
 void eg_lua_vm_forget_pipeline(eg_lua_vm *vm, const eg_pipeline *p)
 {
     lua_State *L = vm->L;
@@ -305,6 +307,11 @@ static void on_abort(eg_exchange *x);
 /* Completion of a wait started from Lua: `push` puts the results on the coroutine. */
 void eg_lua_wait_complete(eg_exchange *x, uint64_t seq, int (*push)(lua_State *co, void *ud), void *ud)
 {
+    if (x->block_L) {
+        x->block_nresults = push(x->block_L, ud);
+        x->block_done = true;
+        return;
+    }
     if (x->wait_seq != seq || !x->lua_ref)
         return;
     eg_lua_vm *vm = x->worker->lua;

@@ -12,6 +12,7 @@ typedef struct eg_lua_vm eg_lua_vm;
 
 eg_lua_vm *eg_lua_vm_new(struct eg_worker *w);
 void eg_lua_vm_free(eg_lua_vm *vm);
+struct eg_worker *eg_lua_vm_worker(eg_lua_vm *vm);
 /* A snapshot this worker no longer uses: drop filter instances of pipeline versions that
  * `current` does not have. */
 void eg_lua_vm_forget(eg_lua_vm *vm, struct eg_snapshot *old, struct eg_snapshot *current);

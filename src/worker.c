@@ -289,6 +289,7 @@ eg_worker *eg_worker_new_inline(void)
     w->upstreams = eg_upstream_pool_new(&w->loop);
     w->lua = eg_lua_vm_new(w);
     w->access_log.fd = -1;
+    w->inline_mode = true;
     return w;
 }
 

@@ -38,6 +38,7 @@ typedef struct eg_worker {
     struct eg_lua_vm *lua;
     uint64_t requests;
     bool stopped;
+    bool inline_mode;            /* driven by its caller (specs), may block */
     uint64_t drain_ms;
     eg_access_log access_log;
     uv_timer_t drain_timer;

@@ -67,9 +67,8 @@ function Response:set_body(body) C.resp_set_body(self._x, self._ns, body) end
 
 -- The whole body; a streamed one (from a backend) is read first, which yields.
 function Response:body()
-  local body, state = C.resp_body(self._x, self._ns)
-  if state ~= "stream" then return body end
-  C.resp_read_body(self._x, self._ns)
+  local state, body, err = C.resp_read_body(self._x, self._ns)
+  if state == "done" then return body, err end
   return coroutine.yield("wait")
 end
 

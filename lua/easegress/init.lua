@@ -48,4 +48,35 @@ function eg.sleep(ms)
   return C.sleep_block(ms)
 end
 
+-- Header tables answer in any letter case, as HTTP header names do.
+local headers_meta = {
+  __index = function(t, name)
+    if type(name) ~= "string" then return nil end
+    local lower = name:lower()
+    for k, v in pairs(t) do
+      if k:lower() == lower then return v end
+    end
+    return nil
+  end,
+}
+
+eg.http = {}
+
+-- eg.http.request{ method = "GET", url = "http://host:port/path?q", headers = {...},
+--                  body = "...", timeout = ms (default 60000) }
+-- -> { status = n, headers = {...}, body = "..." } or nil, err. Yields the request's
+-- coroutine while waiting; outside a request (specs) it runs the loop until done.
+function eg.http.request(opts)
+  assert(type(opts) == "table" and type(opts.url) == "string", "eg.http.request needs { url = ... }")
+  local x = current[coroutine.running() or 0]
+  local res, err = C.http_request(x, opts.method or "GET", opts.url, opts.headers, opts.body, opts.timeout)
+  if x and res == "wait" then
+    res, err = coroutine.yield("wait")
+  end
+  if type(res) == "table" then
+    setmetatable(res.headers, headers_meta)
+  end
+  return res, err
+end
+
 return eg

@@ -108,6 +108,7 @@ end
 -- easegress-server --busted DIR: busted inside the runtime, so specs can use eg.*.
 function M.run_busted(dir)
   _G.arg = { "--output=easegress.busted_output", "--pattern=_spec", dir }
+  _G.eg = eg -- predefined in specs as in filters
   -- busted ends the process itself on success; on failures it raises instead (Lua 5.1).
   local ok = pcall(require "busted.runner", { standalone = false })
   return ok and 0 or 1
