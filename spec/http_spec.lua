@@ -70,3 +70,65 @@ filters:
     assert.are.equal("inner status 200 from " .. PORT, res.body)
   end)
 end)
+
+describe("eg.spawn and eg.wait", function()
+  setup(start_mirror)
+  teardown(function()
+    if mirror_pid then os.execute("kill " .. mirror_pid) end
+  end)
+
+  it("runs three waits in parallel, in the time of the slowest", function()
+    local yaml = [[
+name: spawn
+kind: Pipeline
+filters:
+  - name: fan-out
+    kind: Lua
+    code: |
+      local t0 = eg.time.monotonic_ms()
+      local function nap(ms) eg.sleep(ms) return ms end
+      local a, b, c = eg.wait(eg.spawn(nap, 100), eg.spawn(nap, 150), eg.spawn(nap, 200))
+      local took = eg.time.monotonic_ms() - t0
+      ctx:respond(200, string.format("%d %d %d %s", a, b, c, took < 300 and "parallel" or "serial:" .. took))
+      return ""
+]]
+    local res = assert(testing.run_pipeline(yaml))
+    assert.are.equal("100 150 200 parallel", res.body)
+  end)
+
+  it("makes backend calls in parallel tasks", function()
+    local yaml = string.format([[
+name: spawn-http
+kind: Pipeline
+filters:
+  - name: fan-out
+    kind: Lua
+    code: |
+      local function get(path)
+        local res = eg.http.request{ url = "http://127.0.0.1:%d" .. path }
+        return res and res.body:match("URL   : (%%S+)")
+      end
+      local a, b = eg.wait(eg.spawn(get, "/one"), eg.spawn(get, "/two"))
+      ctx:respond(200, a .. " " .. b)
+      return ""
+]], PORT)
+    local res = assert(testing.run_pipeline(yaml))
+    assert.are.equal("/one /two", res.body)
+  end)
+
+  it("gives nil for a task that raised", function()
+    local yaml = [[
+name: spawn-err
+kind: Pipeline
+filters:
+  - name: fan-out
+    kind: Lua
+    code: |
+      local a, b = eg.wait(eg.spawn(function() error("no") end), eg.spawn(function() return 7 end))
+      ctx:respond(200, tostring(a) .. " " .. tostring(b))
+      return ""
+]]
+    local res = assert(testing.run_pipeline(yaml))
+    assert.are.equal("nil 7", res.body)
+  end)
+end)

@@ -27,14 +27,16 @@ eg_namespace *eg_lua_check_ns(lua_State *L, eg_exchange *x);
 typedef struct eg_lua_wait eg_lua_wait;
 struct eg_lua_wait {
     eg_exchange *x;          /* NULL once cancelled or ended */
-    uint64_t seq;
+    lua_State *co;           /* the coroutine that waits (the request's, or a spawned task) */
+    int co_ref;              /* keeps it alive meanwhile */
+    eg_lua_wait *next;       /* the exchange's other waits (one per coroutine) */
     void (*cancel)(eg_lua_wait *w);
 };
-/* Becomes the exchange's wait; raises a Lua error if it already waits for something. */
+/* L is the calling coroutine: it becomes the waiter. */
 void eg_lua_wait_begin(lua_State *L, eg_exchange *x, eg_lua_wait *w);
 /* Resume the coroutine with push()'s values. Returns false if the wait was cancelled. */
 bool eg_lua_wait_end(eg_lua_wait *w, int (*push)(lua_State *co, void *ud), void *ud);
-/* Stop whatever the exchange waits for, without resuming it. */
+/* Stop everything the exchange's coroutines wait for, without resuming them. */
 void eg_lua_api_cancel_wait(eg_exchange *x);
 /* Add sleep_start, sleep_block, resp_read_body, http_request to the table on the stack. */
 void eg_lua_waits_register(lua_State *L);
@@ -46,8 +48,8 @@ int eg_lua_blocking_wait(lua_State *L, eg_exchange *x);
 /* eg.http.request's C side (lua_http.c). */
 int eg_lua_http_request(lua_State *L);
 
-/* A wait with sequence `seq` finished: resume the request's coroutine with push()'s values
- * (ignored if the exchange has moved on). Implemented in lua_vm.c. */
-void eg_lua_wait_complete(eg_exchange *x, uint64_t seq, int (*push)(lua_State *co, void *ud), void *ud);
+/* A wait of coroutine `co` finished: resume it with push()'s values; when a spawned task
+ * ends and the request's coroutine waits for it, resume that too. Implemented in lua_vm.c. */
+void eg_lua_wait_complete(eg_exchange *x, lua_State *co, int (*push)(lua_State *co, void *ud), void *ud);
 
 #endif

@@ -304,22 +304,52 @@ static lua_State *request_coroutine(eg_lua_vm *vm, eg_exchange *x)
 
 static void on_abort(eg_exchange *x);
 
-/* Completion of a wait started from Lua: `push` puts the results on the coroutine. */
-void eg_lua_wait_complete(eg_exchange *x, uint64_t seq, int (*push)(lua_State *co, void *ud), void *ud)
+static int push_nothing(lua_State *co, void *ud)
+{
+    (void)co;
+    (void)ud;
+    return 0;
+}
+
+/* A spawned task ended: is the request's coroutine waiting in eg.wait, and are all the tasks
+ * it waits for done now? (The runtime keeps that book.) */
+static bool tasks_ready(eg_lua_vm *vm, eg_exchange *x)
+{
+    char err[512];
+    lua_pushlightuserdata(vm->L, x);
+    if (!runtime_call(vm, "tasks_ready", 1, 1, err, sizeof err)) {
+        eg_error("lua: tasks_ready: %s", err);
+        return false;
+    }
+    bool ready = lua_toboolean(vm->L, -1);
+    lua_pop(vm->L, 1);
+    return ready;
+}
+
+void eg_lua_wait_complete(eg_exchange *x, lua_State *co, int (*push)(lua_State *co, void *ud), void *ud)
 {
     if (x->block_L) {
         x->block_nresults = push(x->block_L, ud);
         x->block_done = true;
         return;
     }
-    if (x->wait_seq != seq || !x->lua_ref)
+    if (!x->lua_ref)
         return;
     eg_lua_vm *vm = x->worker->lua;
-    lua_State *co = request_coroutine(vm, x);
-    int n = push(co, ud);
+    lua_State *main = request_coroutine(vm, x);
+    if (co != main) {
+        /* A task: it runs until its next wait or its end (its wrapper catches errors). */
+        int rc = lua_resume(co, push(co, ud));
+        lua_settop(co, 0);
+        if (rc == LUA_YIELD || !tasks_ready(vm, x))
+            return;
+        co = main;
+        push = push_nothing;
+        ud = NULL;
+    }
     const char *result = "";
     x->on_abort = NULL;
-    if (resume(vm, x, co, n, &result) == EG_FILTER_PENDING) {
+    if (resume(vm, x, main, push(main, ud), &result) == EG_FILTER_PENDING) {
         x->on_abort = on_abort;
         return;
     }
@@ -334,13 +364,12 @@ static int push_aborted(lua_State *co, void *ud)
     return 2;
 }
 
-/* The client went away during a wait: the wait returns nil, "aborted" and the flow stops
- * after this filter. */
+/* The client went away during a wait: every wait of the request stops, the request's
+ * coroutine gets nil, "aborted", and the flow stops after this filter. */
 static void on_abort(eg_exchange *x)
 {
     eg_lua_api_cancel_wait(x);
-    uint64_t seq = ++x->wait_seq;
-    eg_lua_wait_complete(x, seq, push_aborted, NULL);
+    eg_lua_wait_complete(x, request_coroutine(x->worker->lua, x), push_aborted, NULL);
 }
 
 static eg_filter_status lua_handle(void *inst, eg_exchange *x, const char **result)

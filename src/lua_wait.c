@@ -1,5 +1,6 @@
 /* lua_wait.c — what a request's coroutine can wait for: time, a streamed response body,
- * and (lua_http.c) a backend call. One wait per request at a time. */
+ * and (lua_http.c) a backend call. One wait per coroutine at a time; a request has several
+ * coroutines when it spawned tasks. */
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +10,26 @@
 
 void eg_lua_wait_begin(lua_State *L, eg_exchange *x, eg_lua_wait *w)
 {
-    if (x->lua_vars)
-        luaL_error(L, "a request can wait for one thing at a time");
+    for (eg_lua_wait *o = x->lua_vars; o; o = o->next)
+        if (o->co == L)
+            luaL_error(L, "this coroutine already waits for something");
     w->x = x;
-    w->seq = ++x->wait_seq;
+    w->co = L;
+    lua_pushthread(L);
+    w->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    w->next = x->lua_vars;
     x->lua_vars = w;
+}
+
+static void unlink_wait(eg_exchange *x, eg_lua_wait *w)
+{
+    for (eg_lua_wait **pp = (eg_lua_wait **)&x->lua_vars; *pp; pp = &(*pp)->next)
+        if (*pp == w) {
+            *pp = w->next;
+            break;
+        }
+    w->next = NULL;
+    w->x = NULL;
 }
 
 bool eg_lua_wait_end(eg_lua_wait *w, int (*push)(lua_State *co, void *ud), void *ud)
@@ -21,10 +37,12 @@ bool eg_lua_wait_end(eg_lua_wait *w, int (*push)(lua_State *co, void *ud), void 
     eg_exchange *x = w->x;
     if (!x)
         return false;
-    w->x = NULL;
-    if (x->lua_vars == w)
-        x->lua_vars = NULL;
-    eg_lua_wait_complete(x, w->seq, push, ud);
+    unlink_wait(x, w);
+    lua_State *co = w->co;
+    int ref = w->co_ref;
+    w->co_ref = LUA_NOREF;
+    eg_lua_wait_complete(x, co, push, ud); /* may end the exchange */
+    luaL_unref(co, LUA_REGISTRYINDEX, ref);
     return true;
 }
 
@@ -58,12 +76,14 @@ int eg_lua_blocking_wait(lua_State *L, eg_exchange *x)
 
 void eg_lua_api_cancel_wait(eg_exchange *x)
 {
-    eg_lua_wait *w = x->lua_vars;
-    if (!w)
-        return;
-    x->lua_vars = NULL;
-    w->x = NULL;
-    w->cancel(w);
+    while (x->lua_vars) {
+        eg_lua_wait *w = x->lua_vars;
+        lua_State *co = w->co;
+        int ref = w->co_ref;
+        unlink_wait(x, w);
+        w->cancel(w);
+        luaL_unref(co, LUA_REGISTRYINDEX, ref);
+    }
 }
 
 /* ---- eg.sleep ---- */
@@ -229,8 +249,8 @@ static int api_resp_read_body(lua_State *L)
         lua_pushliteral(L, "wait");
         return 1;
     }
-    x->lua_vars = NULL;
-    op->wait.x = NULL;
+    unlink_wait(x, &op->wait);
+    luaL_unref(L, LUA_REGISTRYINDEX, op->wait.co_ref);
     lua_pushliteral(L, "done");
     int n = push_body(L, op);
     body_op_free(op);

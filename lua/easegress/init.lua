@@ -60,6 +60,64 @@ local headers_meta = {
   end,
 }
 
+-- ---- tasks: eg.spawn / eg.wait ----
+-- A task is a coroutine of the same request; its waits (eg.http.request, eg.sleep) run in
+-- parallel with the request's own. C resumes a task when its wait completes, and resumes
+-- the request's coroutine once every task it waits for has ended.
+local waiting = setmetatable({}, { __mode = "k" }) -- exchange -> list of tasks awaited
+eg._waiting = waiting
+
+local function traceback(err) return debug.traceback(tostring(err), 2) end
+
+function eg.spawn(fn, ...)
+  assert(type(fn) == "function", "eg.spawn needs a function")
+  local x = current[coroutine.running() or 0]
+  local task = { done = false }
+  local args = { n = select("#", ...), ... }
+  local co = coroutine.create(function()
+    local r = { xpcall(fn, traceback, unpack(args, 1, args.n)) }
+    task.ok = r[1]
+    task.results = r
+    task.done = true
+  end)
+  task.co = co
+  if x then current[co] = x end
+  local ok, err = coroutine.resume(co)
+  if not ok then
+    task.done, task.ok, task.results = true, false, { false, err }
+  end
+  return task
+end
+
+-- eg.wait(task, ...) -> one value per task: its function's first result, or nil if it
+-- raised (the error is logged). Returns nil, "aborted" if the client went away meanwhile.
+function eg.wait(...)
+  local tasks = { ... }
+  local x = current[coroutine.running() or 0]
+  while true do
+    local pending = {}
+    for _, t in ipairs(tasks) do
+      if not t.done then pending[#pending + 1] = t end
+    end
+    if #pending == 0 then break end
+    -- Outside a request every wait blocks, so a task is done when eg.spawn returns.
+    assert(x, "eg.wait: tasks still pending outside a request")
+    waiting[x] = pending
+    local _, err = coroutine.yield("wait")
+    waiting[x] = nil
+    if err == "aborted" then return nil, "aborted" end
+  end
+  local values = {}
+  for i, t in ipairs(tasks) do
+    if t.ok then
+      values[i] = t.results[2]
+    else
+      C.log("error", "eg.spawn task failed: " .. tostring(t.results[2]))
+    end
+  end
+  return unpack(values, 1, #tasks)
+end
+
 eg.http = {}
 
 -- eg.http.request{ method = "GET", url = "http://host:port/path?q", headers = {...},

@@ -105,6 +105,16 @@ function M.runner(inst, x, ns)
   end
 end
 
+-- C asks, when a task ended: may the request's coroutine, waiting in eg.wait, go on?
+function M.tasks_ready(x)
+  local pending = eg._waiting[x]
+  if not pending then return false end
+  for _, t in ipairs(pending) do
+    if not t.done then return false end
+  end
+  return true
+end
+
 -- easegress-server --busted DIR: busted inside the runtime, so specs can use eg.*.
 function M.run_busted(dir)
   _G.arg = { "--output=easegress.busted_output", "--pattern=_spec", dir }
