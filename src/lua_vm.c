@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "buf.h"
 #include "log.h"
 #include "lua_api.h"
 #include "lua_testing.h"
@@ -43,6 +44,7 @@ typedef struct {
     char *module_path;      /* file of a --filter-dir kind, or NULL */
     char *filter_name;
     char *spec_json;        /* the filter's spec, as JSON, for M.new(spec) */
+    char *sources_json;     /* module texts as validated: {path = text} */
     char **results;         /* declared results (NULL-terminated) */
 } lua_filter;
 
@@ -228,7 +230,8 @@ static bool push_instance(eg_lua_vm *vm, lua_filter *lf, char *err, size_t errle
     lua_pushstring(L, lf->code ? lf->code : "");
     lua_pushstring(L, lf->module_path ? lf->module_path : "");
     lua_pushstring(L, lf->spec_json);
-    if (!runtime_call(vm, "instantiate", 4, 1, err, errlen)) {
+    lua_pushstring(L, lf->sources_json ? lf->sources_json : "{}");
+    if (!runtime_call(vm, "instantiate", 5, 1, err, errlen)) {
         lua_pop(L, 1);
         return false;
     }
@@ -425,6 +428,7 @@ static void lua_filter_free(void *p)
     free(lf->module_path);
     free(lf->filter_name);
     free(lf->spec_json);
+    free(lf->sources_json);
     for (char **r = lf->results; r && *r; r++)
         free(*r);
     free(lf->results);
@@ -480,7 +484,7 @@ static void *lua_create(eg_dec *d, const eg_node *spec, const char *pipeline)
     lua_pushstring(L, lf->code ? lf->code : "");
     lua_pushstring(L, lf->module_path ? lf->module_path : "");
     lua_pushstring(L, lf->spec_json);
-    if (!runtime_call(vm, "instantiate", 4, 1, err, sizeof err)) {
+    if (!runtime_call(vm, "instantiate", 4, 2, err, sizeof err)) {
         /* First line only: the traceback is for logs. */
         char *nl = strstr(err, "\nstack traceback");
         if (nl)
@@ -490,6 +494,8 @@ static void *lua_create(eg_dec *d, const eg_node *spec, const char *pipeline)
         lua_filter_free(lf);
         return NULL;
     }
+    /* What the supervisor read is what every worker will run. */
+    lf->sources_json = strdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
     lua_settop(L, top);
     return lf;
 }
@@ -548,11 +554,41 @@ static void *dir_create(eg_dec *d, const eg_node *spec, const char *pipeline)
     return lf;
 }
 
-static void register_dir(eg_lua_vm *vm, const char *dir)
+static dir_kind *find_dir_kind(const char *name)
+{
+    for (size_t i = 0; i < ndir_kinds; i++)
+        if (strcmp(dir_kinds[i]->name, name) == 0)
+            return dir_kinds[i];
+    return NULL;
+}
+
+static char **results_from_stack(lua_State *L, int idx)
+{
+    size_t nr = lua_istable(L, idx) ? lua_objlen(L, idx) : 0;
+    char **results = calloc(nr + 1, sizeof *results);
+    for (size_t i = 0; i < nr; i++) {
+        lua_rawgeti(L, idx, (int)i + 1);
+        results[i] = strdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
+        lua_pop(L, 1);
+    }
+    return results;
+}
+
+static void free_results(char **results)
+{
+    for (char **r = results; r && *r; r++)
+        free(*r);
+    free(results);
+}
+
+/* Read every *.lua file of a filter directory: a file returning a filter module registers
+ * its kind (or updates it); a file that does not load keeps whatever was registered from it
+ * before, and its error goes to `errors`. */
+static void scan_dir(eg_lua_vm *vm, const char *dir, eg_buf *errors)
 {
     DIR *dh = opendir(dir);
     if (!dh) {
-        eg_warn("filter directory %s: cannot open", dir);
+        eg_buf_printf(errors, "filter directory %s: cannot open\n", dir);
         return;
     }
     struct dirent *de;
@@ -567,7 +603,10 @@ static void register_dir(eg_lua_vm *vm, const char *dir)
         int top = lua_gettop(L);
         lua_pushstring(L, path);
         if (!runtime_call(vm, "describe_module", 1, 2, err, sizeof err)) {
-            eg_error("filter %s: %s", path, err);
+            char *nl = strstr(err, "\nstack traceback");
+            if (nl)
+                *nl = 0;
+            eg_buf_printf(errors, "%s\n", err);
             lua_settop(L, top);
             continue;
         }
@@ -575,16 +614,22 @@ static void register_dir(eg_lua_vm *vm, const char *dir)
             lua_settop(L, top); /* a helper module, not a filter */
             continue;
         }
-        dir_kind *k = calloc(1, sizeof *k);
-        k->name = strdup(lua_tostring(L, -2));
-        k->path = strdup(path);
-        size_t nr = lua_objlen(L, -1);
-        k->results = calloc(nr + 1, sizeof *k->results);
-        for (size_t i = 0; i < nr; i++) {
-            lua_rawgeti(L, -1, (int)i + 1);
-            k->results[i] = strdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
-            lua_pop(L, 1);
+        const char *name = lua_tostring(L, -2);
+        dir_kind *k = find_dir_kind(name);
+        if (k) {
+            /* Workers never read a kind's results (only builds on this thread do). */
+            free_results(k->results);
+            k->results = results_from_stack(L, -1);
+            k->kind.results = (const char *const *)k->results;
+            free(k->path);
+            k->path = strdup(path);
+            lua_settop(L, top);
+            continue;
         }
+        k = calloc(1, sizeof *k);
+        k->name = strdup(name);
+        k->path = strdup(path);
+        k->results = results_from_stack(L, -1);
         lua_settop(L, top);
         k->kind = lua_kind;
         k->kind.name = k->name;
@@ -599,6 +644,23 @@ static void register_dir(eg_lua_vm *vm, const char *dir)
     closedir(dh);
 }
 
+char *eg_lua_rescan_dir(const char *dir)
+{
+    eg_lua_vm *vm = checker();
+    if (!vm)
+        return strdup("the Lua runtime is not available");
+    eg_buf errors = { 0 };
+    scan_dir(vm, dir, &errors);
+    return errors.len ? eg_buf_steal(&errors, NULL) : NULL;
+}
+
+bool eg_lua_kind_from_dir(const char *kind, const char *dir)
+{
+    const dir_kind *k = find_dir_kind(kind);
+    size_t n = strlen(dir);
+    return k && strncmp(k->path, dir, n) == 0 && k->path[n] == '/';
+}
+
 void eg_lua_register_kinds(const char *const *dirs, int n)
 {
     filter_dirs = dirs;
@@ -607,8 +669,18 @@ void eg_lua_register_kinds(const char *const *dirs, int n)
     eg_lua_vm *vm = checker();
     if (!vm)
         return;
+    /* The built-in filters (lua/filters) first, then the user's directories. */
+    char builtin[PATH_MAX + 16];
+    lua_root(builtin, PATH_MAX);
+    strcat(builtin, "/filters");
+    eg_buf errors = { 0 };
+    if (access(builtin, R_OK) == 0)
+        scan_dir(vm, builtin, &errors);
     for (int i = 0; i < n; i++)
-        register_dir(vm, dirs[i]);
+        scan_dir(vm, dirs[i], &errors);
+    if (errors.len)
+        eg_error("filters that do not load:\n%s", errors.data);
+    eg_buf_free(&errors);
 }
 
 /* ---- busted ---- */

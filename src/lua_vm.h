@@ -24,6 +24,11 @@ void eg_lua_vm_release(eg_lua_vm *vm, eg_exchange *x);
 
 /* Register `Lua` and the kinds found in the filter directories. */
 void eg_lua_register_kinds(const char *const *dirs, int n);
+/* Re-read a filter directory after a change (main thread). Returns the errors of the files
+ * that do not load (malloc'd, one per line) or NULL. */
+char *eg_lua_rescan_dir(const char *dir);
+/* Was this kind defined by a file in `dir`? */
+bool eg_lua_kind_from_dir(const char *kind, const char *dir);
 /* easegress-server --busted DIR */
 int eg_busted_run(const eg_options *o);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <uv.h>
 #include "admin_api.h"
+#include "filter_watch.h"
 #include "listen.h"
 #include "log.h"
 #include "lua_vm.h"
@@ -24,7 +25,10 @@ typedef struct {
     eg_admin_api api;
     const eg_options *opts;
     bool stopping;
+    eg_filter_watch *watches[16];
 } server;
+
+static void on_filter_dir_change(void *ud, const char *dir) { eg_supervisor_reload_filter_dir(ud, dir); }
 
 static void on_signal(uv_signal_t *h, int signum)
 {
@@ -38,6 +42,9 @@ static void on_signal(uv_signal_t *h, int signum)
     s->stopping = true;
     eg_info("signal %d: shutting down (draining up to %us)", signum, s->opts->drain_seconds);
     eg_admin_api_stop(&s->api);
+    for (int i = 0; i < 16; i++)
+        if (s->watches[i])
+            eg_filter_watch_stop(s->watches[i]);
     eg_supervisor_stop(&s->supervisor, (uint64_t)s->opts->drain_seconds * 1000);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sigint, NULL);
@@ -85,6 +92,8 @@ int eg_server_run(const eg_options *o, int master_fd)
     eg_supervisor_init(&s->supervisor, store, master_fd, o->workers, o->strict);
     s->supervisor.access_log_fd = open_access_log(o);
     eg_supervisor_start(&s->supervisor);
+    for (int i = 0; i < o->nfilter_dirs && i < 16; i++)
+        s->watches[i] = eg_filter_watch_start(&s->loop, o->filter_dirs[i], on_filter_dir_change, &s->supervisor);
 
     s->api.supervisor = &s->supervisor;
     s->api.member_name = o->name;

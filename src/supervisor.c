@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "listen.h"
 #include "log.h"
+#include "lua_vm.h"
 #include "object.h"
 #include "worker.h"
 
@@ -272,6 +273,53 @@ void eg_supervisor_delete(eg_supervisor *s, const char *name, eg_submit_result *
     eg_info("deleted %s %s", e->kind, name);
     entry_free(e);
     r->status = 200;
+}
+
+static bool pipeline_uses_dir(const eg_node *spec, const char *dir)
+{
+    const eg_node *filters = eg_node_get(spec, "filters");
+    for (size_t i = 0; filters && filters->type == EG_NODE_SEQ && i < filters->count; i++) {
+        const char *kind = eg_node_str(filters->items[i], "kind");
+        if (kind && eg_lua_kind_from_dir(kind, dir))
+            return true;
+    }
+    return false;
+}
+
+void eg_supervisor_reload_filter_dir(eg_supervisor *s, const char *dir)
+{
+    char *broken = eg_lua_rescan_dir(dir);
+    if (broken)
+        eg_error("filters that do not load (the previous code keeps serving):\n%s", broken);
+    bool changed = false;
+    const eg_strmap_slot *slot;
+    for (size_t i = 0; eg_strmap_next(&s->objects, &i, &slot);) {
+        eg_object_entry *e = slot->value;
+        if (strcmp(e->kind, "Pipeline") != 0 || !pipeline_uses_dir(e->spec, dir))
+            continue;
+        eg_dec d;
+        eg_dec_init(&d, s->strict);
+        eg_pipeline *p = eg_pipeline_build(&d, e->spec);
+        free(e->error);
+        e->error = NULL;
+        if (p && eg_dec_ok(&d)) {
+            eg_pipeline_unref(e->pipeline);
+            e->pipeline = p;
+            changed = true;
+            eg_info("pipeline %s reloaded with the new filter code", e->name);
+        } else {
+            eg_pipeline_unref(p);
+            size_t n = strlen(d.error ? d.error : "") + 128;
+            e->error = malloc(n);
+            snprintf(e->error, n, "filter reload failed, the previous version keeps serving: %s",
+                     d.error ? d.error : "invalid pipeline");
+            eg_error("pipeline %s: %s", e->name, e->error);
+        }
+        eg_dec_free(&d);
+    }
+    free(broken);
+    if (changed)
+        publish(s);
 }
 
 static int cmp_entry(const void *a, const void *b)

@@ -55,6 +55,9 @@ void eg_supervisor_free(eg_supervisor *s);
 /* create: 409 if it exists; update: 404 if it does not. `obj` stays the caller's. */
 void eg_supervisor_apply(eg_supervisor *s, const eg_node *obj, bool create, const char *url_name, eg_submit_result *r);
 void eg_supervisor_delete(eg_supervisor *s, const char *name, eg_submit_result *r);
+/* A filter directory changed: re-read it and rebuild the pipelines using its kinds. A
+ * pipeline whose new build fails keeps its running version and reports the error. */
+void eg_supervisor_reload_filter_dir(eg_supervisor *s, const char *dir);
 /* Sorted by name. */
 eg_object_entry **eg_supervisor_list(eg_supervisor *s, size_t *n);
 eg_object_entry *eg_supervisor_get(eg_supervisor *s, const char *name);

@@ -12,8 +12,39 @@ local function traceback(err)
   return debug.traceback(tostring(err), 2)
 end
 
+-- Where module text comes from. The supervisor reads files from disk and captures what it
+-- read; workers load exactly those captured texts, so a filter file edited (or broken)
+-- after validation never changes what a running version executes.
+local function disk_reader(captured)
+  return function(path)
+    local f, err = io.open(path, "rb")
+    if not f then return nil, err end
+    local text = f:read("*a")
+    f:close()
+    captured[path] = text
+    return text
+  end
+end
+
+local function captured_reader(sources)
+  local from_disk = disk_reader({})
+  return function(path)
+    -- A helper required lazily (inside handle) was not captured: read it now.
+    return sources[path] or from_disk(path)
+  end
+end
+
+local function load_chunk(read, path, env)
+  local text, err = read(path)
+  if not text then return nil, err end
+  local chunk, cerr = loadstring(text, "@" .. path)
+  if not chunk then return nil, cerr end
+  setfenv(chunk, env)
+  return chunk
+end
+
 -- Globals filter code may use: no io, no os.exit, no loading of arbitrary files.
-local function sandbox_env(dir)
+local function sandbox_env(dir, read)
   local env = {
     eg = eg, string = string, table = table, math = math, bit = bit,
     pairs = pairs, ipairs = ipairs, next = next, select = select, type = type,
@@ -35,10 +66,8 @@ local function sandbox_env(dir)
     if not dir or not name:match("^[%w_%.]+$") then
       error("module '" .. name .. "' is not available to filters", 2)
     end
-    local path = dir .. "/" .. name:gsub("%.", "/") .. ".lua"
-    local chunk, err = loadfile(path)
+    local chunk, err = load_chunk(read, dir .. "/" .. name:gsub("%.", "/") .. ".lua", env)
     if not chunk then error(err, 2) end
-    setfenv(chunk, env)
     local mod = chunk(name)
     loaded[name] = mod == nil and true or mod
     return loaded[name]
@@ -46,10 +75,10 @@ local function sandbox_env(dir)
   return env
 end
 
-local function load_module(path)
-  local chunk, err = loadfile(path)
+local function load_module(path, read)
+  local dir = path:match("^(.*)/[^/]*$") or "."
+  local chunk, err = load_chunk(read, path, sandbox_env(dir, read))
   if not chunk then return nil, err end
-  setfenv(chunk, sandbox_env(path:match("^(.*)/[^/]*$") or "."))
   local ok, mod = pcall(chunk)
   if not ok then return nil, mod end
   return mod
@@ -57,7 +86,7 @@ end
 
 -- For --filter-dir: the kind and results a file declares, or nil for a helper module.
 function M.describe_module(path)
-  local mod, err = load_module(path)
+  local mod, err = load_module(path, disk_reader({}))
   if not mod then error(err, 0) end
   if type(mod) ~= "table" or type(mod.kind) ~= "string" or type(mod.handle) ~= "function" then
     return nil, nil
@@ -66,27 +95,41 @@ function M.describe_module(path)
 end
 
 -- One filter instance: inline code is the body of handle(self, ctx); a module is the
--- contract's table (kind, results, schema, new, handle).
-function M.instantiate(name, code, path, spec_json)
+-- contract's table (kind, results, schema, new, handle). Without `sources_json` (the
+-- supervisor) the module is read from disk and the texts read are returned as JSON, to be
+-- passed back by the workers.
+function M.instantiate(name, code, path, spec_json, sources_json)
   local spec = cjson.decode(spec_json) or {}
   if code ~= "" then
     -- Kept on the first line so error line numbers match the user's code.
     local chunk, err = loadstring("local self, ctx = ... " .. code, "=" .. name)
     if not chunk then error(err, 0) end
-    setfenv(chunk, sandbox_env(nil))
-    return { spec = spec, handle = chunk }
+    setfenv(chunk, sandbox_env(nil, nil))
+    return { spec = spec, handle = chunk }, ""
   end
-  local mod, err = load_module(path)
+  local captured = {}
+  local read
+  if sources_json and sources_json ~= "" then
+    read = captured_reader(cjson.decode(sources_json) or {})
+  else
+    read = disk_reader(captured)
+  end
+  local mod, err = load_module(path, read)
   if not mod then error(err, 0) end
+  if type(mod) ~= "table" or type(mod.handle) ~= "function" then
+    error(path .. ": a filter module must return a table with handle()", 0)
+  end
   local checked, why = schema.check(mod.schema, spec)
   if not checked then error(why, 0) end
+  local inst
   if mod.new then
-    local inst = mod.new(checked)
+    inst = mod.new(checked)
     if type(inst) ~= "table" then error(name .. ": new() must return a table", 0) end
     if not inst.handle then setmetatable(inst, { __index = mod }) end
-    return inst
+  else
+    inst = setmetatable({ spec = checked }, { __index = mod })
   end
-  return setmetatable({ spec = checked }, { __index = mod })
+  return inst, cjson.encode(captured)
 end
 
 -- The body of every request coroutine: run the filter handed in, yield its outcome, repeat.
