@@ -227,6 +227,20 @@ def child_pids(pid):
     return [k for k in sorted(set(kids)) if pid_alive(k)]
 
 
+# What ASan, LSan and UBSan print first in a report (on the gateway's stderr, in its log).
+_SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+_sanitizer_reports = []
+
+
+def take_sanitizer_reports():
+    """Sanitizer reports found in gateway logs since the last call (the runner fails the
+    test with them: reports found while cleaning up cannot raise into the test)."""
+    with _live_lock:
+        found = list(_sanitizer_reports)
+        _sanitizer_reports.clear()
+    return found
+
+
 def _tail(path, lines):
     try:
         with open(path, "rb") as f:
@@ -645,6 +659,7 @@ class Gateway:
         self.proc = None
         self.pgid = None
         self.starts = 0
+        self.log_checked = 0  # bytes of the log already searched for sanitizer reports
         register(self)
 
     def __repr__(self):
@@ -716,7 +731,29 @@ class Gateway:
                 self.proc.wait(5)
         rc = self.proc.returncode
         self._kill_group()  # nothing of ours may outlive the master
+        self.check_sanitizer_reports()
         return rc
+
+    def check_sanitizer_reports(self):
+        """Raise (and record for the runner) if the log written since the last check holds
+        a sanitizer report. Called once the processes are down, so reports written at exit
+        (LeakSanitizer) are in."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self.log_checked)
+                text = f.read().decode("utf-8", "replace")
+                self.log_checked = f.tell()
+        except OSError:
+            return
+        lines = text.splitlines()
+        hits = [i for i, line in enumerate(lines) if any(m in line for m in _SANITIZER_MARKERS)]
+        if not hits:
+            return
+        report = "sanitizer report in %s:\n%s" % (self.log_path,
+                                                   "\n".join(lines[max(0, hits[0] - 2):hits[0] + 60]))
+        with _live_lock:
+            _sanitizer_reports.append(report)
+        raise AssertionError(report)
 
     def restart(self, timeout=15.0):
         rc = self.stop()
@@ -764,9 +801,15 @@ class Gateway:
 
     def close(self):
         unregister(self)
-        if self.proc is not None and self.proc.poll() is None:
-            self.stop(timeout=5.0)
-        self._kill_group()
+        try:
+            if self.proc is not None and self.proc.poll() is None:
+                self.stop(timeout=5.0)
+            else:
+                self.check_sanitizer_reports()
+        except AssertionError:
+            pass  # recorded: the runner fails the test with take_sanitizer_reports()
+        finally:
+            self._kill_group()
 
     def log_tail(self, lines=40):
         return _tail(self.log_path, lines)

@@ -63,7 +63,18 @@ def _on_alarm(signum, frame):
 
 
 def run_one(name, fn):
-    """Run one test; returns None on success or the failure text."""
+    """Run one test; returns None on success or the failure text. A sanitizer report in
+    the log of a gateway the test started fails the test too."""
+    result = _run_one(name, fn)
+    reports = harness.take_sanitizer_reports()
+    if not reports:
+        return result
+    if result is None:
+        return reports[0].splitlines()[0], "\n\n".join(reports)
+    return result[0], result[1] + "\n\n" + "\n\n".join(reports)
+
+
+def _run_one(name, fn):
     limit = getattr(fn, "timeout", DEFAULT_TIMEOUT)
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(int(limit))
