@@ -179,6 +179,13 @@ void eg_listen_table_free(eg_listen_table *t)
     free(t);
 }
 
+void eg_listen_table_close_inherited(const eg_listen_table *t)
+{
+    for (size_t i = 0; i < t->count; i++)
+        for (int j = 0; j < t->groups[i].n; j++)
+            close(t->groups[i].fds[j]);
+}
+
 static group *find_group(eg_listen_table *t, const char *addr, uint16_t port)
 {
     for (size_t i = 0; i < t->count; i++)

@@ -24,5 +24,8 @@ typedef struct eg_listen_table eg_listen_table;
 eg_listen_table *eg_listen_table_new(void);
 void eg_listen_table_free(eg_listen_table *t);
 int eg_listen_serve_one(eg_listen_table *t, int ctrl_fd);
+/* In a freshly forked server: close the copies of the master's sockets it inherited, so a
+ * group the server later releases really closes (it gets its own copies by request). */
+void eg_listen_table_close_inherited(const eg_listen_table *t);
 
 #endif

@@ -19,6 +19,18 @@
 #include "listen.h"
 #include "log.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EG_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(EG_ASAN)
+#define EG_ASAN 1
+#endif
+#ifdef EG_ASAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 static int mkdir_p(const char *dir)
 {
     char path[4096];
@@ -60,7 +72,8 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static pid_t spawn_server(const eg_options *o, int *ctrl_fd, const sigset_t *orig_mask)
+static pid_t spawn_server(const eg_options *o, int *ctrl_fd, const sigset_t *orig_mask, int sfd,
+                          const eg_listen_table *table)
 {
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
@@ -82,7 +95,15 @@ static pid_t spawn_server(const eg_options *o, int *ctrl_fd, const sigset_t *ori
         if (getppid() != master)
             _exit(1);
         sigprocmask(SIG_SETMASK, orig_mask, NULL);
-        _exit(eg_server_run(o, pair[1]));
+        close(sfd);
+        eg_listen_table_close_inherited(table);
+        int rc = eg_server_run(o, pair[1]);
+#ifdef EG_ASAN
+        /* _exit skips LeakSanitizer's at-exit check: run it here so ASan builds report the
+           server process's leaks (it exits with LSan's exit code if there are any). */
+        __lsan_do_leak_check();
+#endif
+        _exit(rc);
     }
     close(pair[1]);
     *ctrl_fd = pair[0];
@@ -107,7 +128,7 @@ int eg_master_run(const eg_options *o)
     bool stopping = false;
     int exit_code = 0;
     double started = now_s();
-    pid_t child = spawn_server(o, &ctrl, &orig);
+    pid_t child = spawn_server(o, &ctrl, &orig, sfd, table);
     if (child < 0)
         return 1;
     while (child > 0) {
@@ -159,7 +180,7 @@ int eg_master_run(const eg_options *o)
             if (now_s() - started < 1.0)
                 sleep(1);
             started = now_s();
-            child = spawn_server(o, &ctrl, &orig);
+            child = spawn_server(o, &ctrl, &orig, sfd, table);
             if (child < 0) {
                 exit_code = 1;
                 child = 0;

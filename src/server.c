@@ -111,7 +111,12 @@ int eg_server_run(const eg_options *o, int master_fd)
     uv_signal_init(&s->loop, &s->sighup);
     s->sigterm.data = s->sigint.data = s->sighup.data = s;
     uv_signal_start(&s->sigterm, on_signal, SIGTERM);
-    uv_signal_start(&s->sigint, on_signal, SIGINT);
+    /* Ctrl-C reaches the whole process group; with a master, it is the master that turns
+     * it into our SIGTERM, so a second signal means "now". */
+    if (master_fd < 0)
+        uv_signal_start(&s->sigint, on_signal, SIGINT);
+    else
+        signal(SIGINT, SIG_IGN);
     uv_signal_start(&s->sighup, on_signal, SIGHUP);
     eg_info("easegress-server %s ready: admin API on %s, %d workers, data in %s", o->name, o->api_addr, o->workers, o->data_dir);
 
