@@ -683,6 +683,12 @@ void eg_lua_register_kinds(const char *const *dirs, int n)
     eg_buf_free(&errors);
 }
 
+void eg_lua_kinds_free(void)
+{
+    eg_lua_vm_free(supervisor_vm);
+    supervisor_vm = NULL;
+}
+
 /* ---- busted ---- */
 
 int eg_busted_run(const eg_options *o)
@@ -704,5 +710,6 @@ int eg_busted_run(const eg_options *o)
     else if (strcmp(err, "nil") != 0)
         fprintf(stderr, "busted: %s\n", err);
     eg_worker_free_inline(w);
+    eg_lua_kinds_free();
     return rc;
 }

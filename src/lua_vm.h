@@ -29,6 +29,9 @@ void eg_lua_register_kinds(const char *const *dirs, int n);
 char *eg_lua_rescan_dir(const char *dir);
 /* Was this kind defined by a file in `dir`? */
 bool eg_lua_kind_from_dir(const char *kind, const char *dir);
+/* Close the supervisor's VM (at exit: C libraries it loaded, like cjson, keep malloc'd
+ * buffers that only lua_close frees, and LeakSanitizer cannot see into LuaJIT's heap). */
+void eg_lua_kinds_free(void);
 /* easegress-server --busted DIR */
 int eg_busted_run(const eg_options *o);
 

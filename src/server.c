@@ -124,6 +124,7 @@ int eg_server_run(const eg_options *o, int master_fd)
 
     eg_supervisor_free(&s->supervisor);
     eg_store_close(store);
+    eg_lua_kinds_free();
     uv_loop_close(&s->loop);
     free(s);
     eg_info("stopped");
