@@ -243,7 +243,7 @@ static const char *parse_url(const char *url, http_op *op, const char **target)
  * until it is done, and returns the response (or nil, err) directly. */
 int eg_lua_http_request(lua_State *L)
 {
-    eg_exchange *x = lua_isnil(L, 1) ? eg_lua_blocking_exchange(L) : eg_lua_check_x(L);
+    eg_exchange *x = lua_isnil(L, 1) ? NULL : eg_lua_check_x(L);
     const char *method = luaL_optstring(L, 2, "GET");
     const char *url = luaL_checkstring(L, 3);
     size_t body_len = 0;
@@ -251,6 +251,9 @@ int eg_lua_http_request(lua_State *L)
     lua_Number timeout = luaL_optnumber(L, 6, 60000);
     if (strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(method) || !*method)
         return luaL_error(L, "invalid method %s", method);
+    /* The blocking exchange only after the argument checks: their errors unwind past us. */
+    if (!x)
+        x = eg_lua_blocking_exchange(L);
 
     http_op *op = calloc(1, sizeof *op);
     op->worker = x->worker;
@@ -260,6 +263,11 @@ int eg_lua_http_request(lua_State *L)
     if (why) {
         eg_arena_free(&op->arena);
         free(op);
+        if (x->block_L) {
+            eg_arena *a = x->arena;
+            eg_arena_free(a);
+            free(a);
+        }
         lua_pushnil(L);
         lua_pushstring(L, why);
         return 2;
