@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "log.h"
 #include "lua_vm.h"
+#include "pipeline.h"
 
 static const char LOOP_KEY = 0;
 
@@ -78,6 +79,51 @@ static int api_namespace(lua_State *L)
     const char *name = luaL_checkstring(L, 2);
     eg_namespace *ns = eg_exchange_namespace(x, name);
     lua_pushinteger(L, (lua_Integer)(ns - x->ns));
+    return 1;
+}
+
+/* name -> index of every namespace the request has so far */
+static int api_namespaces(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    lua_createtable(L, 0, (int)x->nns);
+    for (size_t i = 0; i < x->nns; i++) {
+        lua_pushinteger(L, (lua_Integer)i);
+        lua_setfield(L, -2, x->ns[i].name);
+    }
+    return 1;
+}
+
+/* The running pipeline's `data`, as JSON (nil when it has none). */
+static int api_pipeline_data(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    if (!x->pipeline || !x->pipeline->data) {
+        lua_pushnil(L);
+        return 1;
+    }
+    size_t len;
+    char *json = eg_node_to_json(x->pipeline->data, false, &len);
+    lua_pushlstring(L, json, len);
+    free(json);
+    return 1;
+}
+
+/* Every header as { {name, value}, ... } in received order (for Go-style header maps). */
+static int api_header_list(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    eg_namespace *ns = eg_lua_check_ns(L, x);
+    const eg_headers *h = lua_toboolean(L, 3) ? &ns->resp->headers : &ns->req->headers;
+    lua_createtable(L, (int)h->count, 0);
+    for (size_t i = 0; i < h->count; i++) {
+        lua_createtable(L, 2, 0);
+        lua_pushlstring(L, h->items[i].name, h->items[i].name_len);
+        lua_rawseti(L, -2, 1);
+        lua_pushlstring(L, h->items[i].value, h->items[i].value_len);
+        lua_rawseti(L, -2, 2);
+        lua_rawseti(L, -2, (int)i + 1);
+    }
     return 1;
 }
 
@@ -301,6 +347,9 @@ static int api_in_worker(lua_State *L)
 
 static const luaL_Reg api[] = {
     { "namespace", api_namespace },
+    { "namespaces", api_namespaces },
+    { "pipeline_data", api_pipeline_data },
+    { "header_list", api_header_list },
     { "req_get", api_req_get },
     { "req_set", api_req_set },
     { "req_header", api_req_header },
