@@ -47,7 +47,7 @@ $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
 # llhttp's generated C is compiled with its own (quieter) warning flags.
 $(BUILD)/llhttp/%.o: /usr/share/llhttp/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -fPIC $(filter -fsanitize%,$(CFLAGS)) -I/usr/share/include/llhttp -c $< -o $@
+	$(CC) -O2 -g -fPIC -DLLHTTP_STRICT_MODE=1 $(filter -fsanitize%,$(CFLAGS)) -I/usr/share/include/llhttp -c $< -o $@
 
 $(LIBEG): $(CORE_OBJ) $(LLHTTP_OBJ)
 	@rm -f $@
@@ -104,7 +104,7 @@ fuzz: $(LIBEG)
 	@mkdir -p $(BUILD)/fuzz
 	for f in $(FUZZ_TARGETS); do \
 	  clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -I/usr/share/include/llhttp \
-	    $(shell pkg-config --cflags $(PKGS)) -o $(BUILD)/fuzz/$$(basename $$f .c) $$f \
+	    -DLLHTTP_STRICT_MODE=1 $(shell pkg-config --cflags $(PKGS)) -o $(BUILD)/fuzz/$$(basename $$f .c) $$f \
 	    $(CORE_SRC) $(LLHTTP_SRC) $(LDLIBS) || exit 1; \
 	done
 

@@ -17,11 +17,13 @@ local function start_mirror()
   error("mirror backend did not start")
 end
 
+describe("with a mirror backend", function()
+setup(start_mirror)
+teardown(function()
+  if mirror_pid then os.execute("kill " .. mirror_pid) end
+end)
+
 describe("eg.http.request", function()
-  setup(start_mirror)
-  teardown(function()
-    if mirror_pid then os.execute("kill " .. mirror_pid) end
-  end)
 
   it("calls a backend from a spec and returns status, headers and body", function()
     local res, err = eg.http.request{
@@ -72,10 +74,6 @@ filters:
 end)
 
 describe("eg.spawn and eg.wait", function()
-  setup(start_mirror)
-  teardown(function()
-    if mirror_pid then os.execute("kill " .. mirror_pid) end
-  end)
 
   it("runs three waits in parallel, in the time of the slowest", function()
     local yaml = [[
@@ -131,4 +129,5 @@ filters:
     local res = assert(testing.run_pipeline(yaml))
     assert.are.equal("nil 7", res.body)
   end)
+end)
 end)

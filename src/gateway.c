@@ -76,8 +76,8 @@ static void answer(eg_exchange *x, int status)
 {
     eg_response *resp = x->ns[0].resp;
     char body[64];
-    int n = snprintf(body, sizeof body, "%d %s\n", status, eg_status_reason(status));
-    eg_response_set(x->arena, resp, status, "text/plain; charset=utf-8", body, (size_t)n);
+    snprintf(body, sizeof body, "%d %s\n", status, eg_status_reason(status));
+    eg_response_error(x->arena, resp, status, body);
     eg_http1_respond(x->conn, resp);
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include "buf.h"
 #include "log.h"
+#include "lua_libs.h"
 #include "lua_vm.h"
 #include "pipeline.h"
 
@@ -151,6 +152,30 @@ static int api_req_get(lua_State *L)
     return luaL_error(L, "unknown request field %s", f);
 }
 
+/* What may go into a request line: a filter must not be able to split the request it
+ * sends to a backend. */
+static bool valid_request_part(const char *f, const char *v, size_t len)
+{
+    if (!strcmp(f, "body") || !v)
+        return true;
+    if (!strcmp(f, "method")) {
+        if (!len)
+            return false;
+        for (size_t i = 0; i < len; i++)
+            if (!((v[i] >= 'A' && v[i] <= 'Z') || v[i] == '-' || v[i] == '_'))
+                return false;
+        return true;
+    }
+    if (!strcmp(f, "path") && (len == 0 || v[0] != '/'))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c <= ' ' || c == 0x7f || c == '#' || (c == '?' && strcmp(f, "path") == 0))
+            return false;
+    }
+    return true;
+}
+
 static int api_req_set(lua_State *L)
 {
     eg_exchange *x = eg_lua_check_x(L);
@@ -158,6 +183,8 @@ static int api_req_set(lua_State *L)
     const char *f = luaL_checkstring(L, 3);
     size_t len = 0;
     const char *v = lua_isnil(L, 4) ? NULL : luaL_checklstring(L, 4, &len);
+    if (!valid_request_part(f, v, len))
+        return luaL_error(L, "invalid request %s %q (escape spaces and control characters)", f, v ? v : "");
     char *copy = v ? eg_arena_strndup(x->arena, v, len) : NULL;
     if (!strcmp(f, "method") && copy) r->method = copy;
     else if (!strcmp(f, "path") && copy) r->path = copy;
@@ -375,6 +402,7 @@ void eg_lua_api_open(lua_State *L)
     lua_newtable(L);
     luaL_register(L, NULL, api);
     eg_lua_waits_register(L);
+    eg_lua_libs_register(L);
     lua_setfield(L, -2, "easegress.c");
     lua_pop(L, 2);
 }

@@ -25,6 +25,7 @@
 #include "lua_testing.h"
 #include "proxy.h"
 #include "pipeline.h"
+#include "shared_dict.h"
 #include "snapshot.h"
 #include "worker.h"
 
@@ -245,8 +246,7 @@ static bool push_instance(eg_lua_vm *vm, lua_filter *lf, char *err, size_t errle
 static void set_error_response(eg_exchange *x, const char *what)
 {
     eg_log(EG_LOG_ERROR, "lua filter error: %s", what);
-    static const char body[] = "500 Internal Server Error\n";
-    eg_response_set(x->arena, eg_x_resp(x), 500, "text/plain; charset=utf-8", body, sizeof body - 1);
+    eg_response_error(x->arena, eg_x_resp(x), 500, "500 Internal Server Error\n");
 }
 
 static void drop_coroutine(eg_lua_vm *vm, eg_exchange *x)
@@ -693,6 +693,7 @@ void eg_lua_kinds_free(void)
 
 int eg_busted_run(const eg_options *o)
 {
+    if (eg_shared_dicts_start(o->shared_dicts, o->nshared_dicts) < 0) return 1;
     eg_filter_kind_register(&eg_proxy_kind);
     eg_lua_register_kinds(o->filter_dirs, o->nfilter_dirs);
     /* The specs run on a worker of their own (no thread): filters, waits and backends

@@ -54,6 +54,12 @@ void eg_response_set(eg_arena *a, eg_response *r, int status, const char *conten
         eg_headers_sets(a, &r->headers, "Content-Type", content_type);
 }
 
+void eg_response_error(eg_arena *a, eg_response *r, int status, const char *body)
+{
+    r->headers.count = 0;
+    eg_response_set(a, r, status, "text/plain; charset=utf-8", body, strlen(body));
+}
+
 const char *eg_status_reason(int s)
 {
     switch (s) {

@@ -60,6 +60,9 @@ static inline void eg_headers_sets(eg_arena *a, eg_headers *h, const char *name,
     eg_headers_set(a, h, name, strlen(name), value, strlen(value));
 }
 
+/* A fresh response for an error: status and text body, and none of the headers a backend
+ * or filter had put there. */
+void eg_response_error(eg_arena *a, eg_response *r, int status, const char *body);
 /* Set a whole response from bytes (copied into the arena); drops any stream. */
 void eg_response_set(eg_arena *a, eg_response *r, int status, const char *content_type, const char *body, size_t len);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "shared_dict.h"
 
 static const char usage[] =
     "Usage: easegress-server [flags]\n"
@@ -19,11 +20,14 @@ static const char usage[] =
     "  --drain-timeout SECONDS       graceful shutdown limit (default 30)\n"
     "  --access-log PATH             access log file, - for stdout (default -)\n"
     "  --disable-access-log          no access log\n"
+    "  --shared-dict NAME=CAPACITY   a Lua shared dictionary eg.shared.NAME of CAPACITY entries\n"
+    "                                (repeatable; `default`, 10000 entries, always exists)\n"
     "  --debug                       debug logging\n"
     "  --no-master                   run the server without the supervising master process\n"
     "  -v, --version                 print the version\n"
-    "Every flag may also come from the environment as EASEGRESS_<FLAG> (--api-addr ->\n"
-    "EASEGRESS_API_ADDR); flags on the command line win.\n";
+    "These flags may also come from the environment as EASEGRESS_<FLAG> (--api-addr ->\n"
+    "EASEGRESS_API_ADDR): name, cluster-name, api-addr, data-dir, workers, drain-timeout,\n"
+    "strict, debug, access-log, disable-access-log. Flags on the command line win.\n";
 
 /* Flags that take a value, and where it goes. */
 static const char **value_slot(eg_options *o, const char *flag, const char **workers, const char **drain)
@@ -37,6 +41,7 @@ static const char **value_slot(eg_options *o, const char *flag, const char **wor
     if (!strcmp(flag, "drain-timeout")) return drain;
     if (!strcmp(flag, "access-log")) return &o->access_log;
     if (!strcmp(flag, "filter-dir") && o->nfilter_dirs < 16) return &o->filter_dirs[o->nfilter_dirs++];
+    if (!strcmp(flag, "shared-dict") && o->nshared_dicts < 32) return &o->shared_dicts[o->nshared_dicts++];
     return NULL;
 }
 
@@ -124,6 +129,14 @@ int eg_options_parse(eg_options *o, int argc, char **argv)
         return -1;
     }
     o->drain_seconds = drain ? (unsigned)atoi(drain) : 30;
+    for (int i = 0; i < o->nshared_dicts; i++) {
+        char name[EG_SHARED_DICT_MAX_NAME + 1], err[256];
+        size_t cap;
+        if (!eg_shared_dict_parse_spec(o->shared_dicts[i], name, sizeof name, &cap, err, sizeof err)) {
+            fprintf(stderr, "easegress-server: %s\n", err);
+            return -1;
+        }
+    }
     const char *colon = strrchr(o->api_addr, ':');
     if (!colon || sscanf(colon + 1, "%u", &o->api_port) != 1 || o->api_port == 0 || o->api_port > 65535) {
         fprintf(stderr, "easegress-server: --api-addr must be HOST:PORT, not %s\n", o->api_addr);

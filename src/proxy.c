@@ -11,6 +11,7 @@
 #include "gzip_stream.h"
 #include "log.h"
 #include "pipeline.h"
+#include "router.h"
 #include "proxy_spec.h"
 #include "upstream.h"
 #include "worker.h"
@@ -26,7 +27,12 @@ typedef struct {
 
 typedef struct {
     eg_proxy_spec *spec;
-    char *state_key;            /* "pipeline/filter": LB positions survive new versions */
+    char *state_key;            /* "pipeline/filter", for logs */
+    /* Per-worker LB state is looked up by these ("pipeline/filter/pool/N", and
+     * ".../choose" for candidate selection), so positions survive new versions of an
+     * unchanged pool and never alias a pool of another shape. */
+    char **pool_state_keys;
+    char *choose_state_key;
     server_addr **addrs;        /* per pool, per server */
 } proxy_inst;
 
@@ -61,6 +67,18 @@ static void *proxy_create(eg_dec *d, const eg_node *spec_node, const char *pipel
     eg_proxy_spec *spec = eg_proxy_spec_decode(d, spec_node);
     if (!spec)
         return NULL;
+    for (size_t i = 0; i < spec->npools; i++)
+        for (size_t j = 0; j < spec->pools[i].nservers; j++)
+            if (strcmp(spec->pools[i].servers[j].scheme, "http") != 0) {
+                eg_dec_enter(d, "pools");
+                eg_dec_enter_index(d, i);
+                eg_dec_enter(d, "servers");
+                eg_dec_enter_index(d, j);
+                eg_dec_fail(d, "url", "%s backends are not implemented yet (only http://)",
+                            spec->pools[i].servers[j].scheme);
+                eg_proxy_spec_free(spec);
+                return NULL;
+            }
     proxy_inst *p = calloc(1, sizeof *p);
     p->spec = spec;
     const char *fname = eg_node_str(spec_node, "name");
@@ -68,6 +86,15 @@ static void *proxy_create(eg_dec *d, const eg_node *spec_node, const char *pipel
     p->state_key = malloc(n);
     snprintf(p->state_key, n, "%s/%s", pipeline, fname ? fname : "");
     p->addrs = calloc(spec->npools, sizeof *p->addrs);
+    p->pool_state_keys = calloc(spec->npools, sizeof *p->pool_state_keys);
+    for (size_t i = 0; i < spec->npools; i++) {
+        size_t kl = strlen(p->state_key) + 48;
+        p->pool_state_keys[i] = malloc(kl);
+        snprintf(p->pool_state_keys[i], kl, "%s/pool/%zu/%zu", p->state_key, i, spec->pools[i].nservers);
+    }
+    size_t cl = strlen(p->state_key) + 16;
+    p->choose_state_key = malloc(cl);
+    snprintf(p->choose_state_key, cl, "%s/choose", p->state_key);
     for (size_t i = 0; i < spec->npools; i++) {
         p->addrs[i] = calloc(spec->pools[i].nservers + 1, sizeof **p->addrs);
         for (size_t j = 0; j < spec->pools[i].nservers; j++)
@@ -79,8 +106,12 @@ static void *proxy_create(eg_dec *d, const eg_node *spec_node, const char *pipel
 static void proxy_destroy(void *vp)
 {
     proxy_inst *p = vp;
-    for (size_t i = 0; i < p->spec->npools; i++)
+    for (size_t i = 0; i < p->spec->npools; i++) {
         free(p->addrs[i]);
+        free(p->pool_state_keys[i]);
+    }
+    free(p->pool_state_keys);
+    free(p->choose_state_key);
     free(p->addrs);
     free(p->state_key);
     eg_proxy_spec_free(p->spec);
@@ -101,9 +132,9 @@ static void fail(proxy_call *pc, int status, const char *result, const char *det
 {
     eg_exchange *x = pc->x;
     char body[160];
-    int n = snprintf(body, sizeof body, "%d %s\n", status, eg_status_reason(status));
+    snprintf(body, sizeof body, "%d %s\n", status, eg_status_reason(status));
     eg_debug("proxy %s: %s (%s)", pc->inst->state_key, result, detail ? detail : "");
-    eg_response_set(x->arena, eg_x_resp(x), status, "text/plain; charset=utf-8", body, (size_t)n);
+    eg_response_error(x->arena, eg_x_resp(x), status, body);
     eg_flow_resume(x, result);
 }
 
@@ -234,7 +265,6 @@ static eg_filter_status proxy_handle(void *vp, eg_exchange *x, const char **resu
     if (!req->method) /* a namespace nobody built a request in: use the client's */
         *req = *x->ns[0].req;
     eg_worker *w = x->worker;
-    eg_lb_state *st = eg_worker_state(w, p->state_key, sizeof(eg_lb_state) * (spec->npools + 1));
     eg_lb_request lr = {
         .client_ip = req->client_ip,
         .headers = &req->headers,
@@ -243,11 +273,21 @@ static eg_filter_status proxy_handle(void *vp, eg_exchange *x, const char **resu
         .path = req->path,
         .path_len = strlen(req->path),
     };
-    size_t pi = eg_proxy_choose_pool(spec, &lr, &st[spec->npools]);
+    size_t pi = spec->main_pool;
+    if (spec->npools > 1) {
+        /* Pool filters match the decoded path, as Easegress's do. */
+        char *decoded = eg_arena_alloc(x->arena, lr.path_len + 1);
+        long n = eg_path_normalize(req->path, lr.path_len, decoded);
+        if (n >= 0) {
+            lr.path = decoded;
+            lr.path_len = (size_t)n;
+        }
+        pi = eg_proxy_choose_pool(spec, &lr, eg_worker_state(w, p->choose_state_key, sizeof(eg_lb_state)));
+    }
     const eg_pool_spec *pool = &spec->pools[pi];
-    int si = eg_lb_pick(pool, &st[pi], &lr, NULL);
+    int si = eg_lb_pick(pool, eg_worker_state(w, p->pool_state_keys[pi], sizeof(eg_lb_state)), &lr, NULL);
     if (si < 0 || !p->addrs[pi][si].resolved) {
-        eg_response_set(x->arena, eg_x_resp(x), 503, "text/plain; charset=utf-8", "503 Service Unavailable\n", 24);
+        eg_response_error(x->arena, eg_x_resp(x), 503, "503 Service Unavailable\n");
         *result = "internalError";
         return EG_FILTER_DONE;
     }

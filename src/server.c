@@ -15,6 +15,7 @@
 #include "log.h"
 #include "lua_vm.h"
 #include "proxy.h"
+#include "shared_dict.h"
 #include "store.h"
 #include "supervisor.h"
 
@@ -25,6 +26,7 @@ typedef struct {
     eg_admin_api api;
     const eg_options *opts;
     bool stopping;
+    bool master;
     eg_filter_watch *watches[16];
 } server;
 
@@ -40,6 +42,10 @@ static void on_signal(uv_signal_t *h, int signum)
         _exit(255);
     }
     s->stopping = true;
+    /* Draining blocks this loop: a second signal must still end the process. */
+    signal(SIGTERM, SIG_DFL);
+    if (!s->master)
+        signal(SIGINT, SIG_DFL);
     eg_info("signal %d: shutting down (draining up to %us)", signum, s->opts->drain_seconds);
     eg_admin_api_stop(&s->api);
     for (int i = 0; i < 16; i++)
@@ -74,8 +80,12 @@ int eg_server_run(const eg_options *o, int master_fd)
     signal(SIGPIPE, SIG_IGN);
     server *s = calloc(1, sizeof *s);
     s->opts = o;
+    s->master = master_fd >= 0;
     uv_loop_init(&s->loop);
     register_filter_kinds(o);
+    /* Before any worker (or the supervisor's VM) can look a dictionary up. */
+    if (eg_shared_dicts_start(o->shared_dicts, o->nshared_dicts) < 0)
+        return 1;
 
     char err[512];
     eg_store *store = eg_store_open_file(o->data_dir, err, sizeof err);

@@ -126,6 +126,9 @@ static bool build(eg_supervisor *s, const eg_node *obj, const char *kind, eg_obj
         ok = e->pipeline != NULL && eg_dec_ok(&d);
     } else if (strcmp(kind, "HTTPServer") == 0) {
         eg_httpserver_spec *spec = eg_httpserver_spec_decode(&d, obj);
+        /* Accepting these would serve plain HTTP where the user asked for TLS. */
+        if (spec && eg_dec_ok(&d) && (spec->https || spec->http3))
+            eg_dec_fail(&d, spec->https ? "https" : "http3", "TLS is not implemented yet: this server would serve plain HTTP");
         if (spec && eg_dec_ok(&d)) {
             eg_server_obj *o = eg_server_obj_new(spec);
             char err[512];
