@@ -736,13 +736,13 @@ void eg_http1_server_close_all(eg_http1_server *srv)
     }
 }
 
-int eg_http1_accept(eg_http1_server *srv, uv_stream_t *listener)
+static eg_http1_conn *conn_new(eg_http1_server *srv)
 {
     static uv_once_t once = UV_ONCE_INIT;
     uv_once(&once, init_settings);
     eg_http1_conn *c = calloc(1, sizeof *c);
     if (!c)
-        return UV_ENOMEM;
+        return NULL;
     c->srv = srv;
     c->next = srv->conns;
     if (srv->conns)
@@ -750,23 +750,30 @@ int eg_http1_accept(eg_http1_server *srv, uv_stream_t *listener)
     srv->conns = c;
     uv_tcp_init(srv->loop, &c->tcp);
     c->tcp.data = c;
-    int rc = uv_accept(listener, (uv_stream_t *)&c->tcp);
     uv_timer_init(srv->loop, &c->timer);
     c->timer.data = c;
     srv->open_conns++;
-    if (rc < 0) {
-        c->closing_handles = 2;
-        uv_close((uv_handle_t *)&c->timer, on_handle_closed);
-        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-        return rc;
-    }
+    return c;
+}
+
+/* The socket could not be taken over: release the connection through the usual path. */
+static int conn_abandon(eg_http1_conn *c, int rc)
+{
+    c->closing_handles = 2;
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    return rc;
+}
+
+static int conn_start(eg_http1_conn *c)
+{
     uv_tcp_nodelay(&c->tcp, 1);
     struct sockaddr_storage ss;
     int sl = sizeof ss;
     if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
         if (ss.ss_family == AF_INET)
             uv_ip4_name((struct sockaddr_in *)&ss, c->peer_ip, sizeof c->peer_ip);
-        else
+        else if (ss.ss_family == AF_INET6)
             uv_ip6_name((struct sockaddr_in6 *)&ss, c->peer_ip, sizeof c->peer_ip);
         if (strncmp(c->peer_ip, "::ffff:", 7) == 0 && strchr(c->peer_ip, '.'))
             memmove(c->peer_ip, c->peer_ip + 7, strlen(c->peer_ip + 7) + 1);
@@ -777,4 +784,22 @@ int eg_http1_accept(eg_http1_server *srv, uv_stream_t *listener)
     arm_timer(c, c->srv->config.header_timeout_ms);
     uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
     return 0;
+}
+
+int eg_http1_accept(eg_http1_server *srv, uv_stream_t *listener)
+{
+    eg_http1_conn *c = conn_new(srv);
+    if (!c)
+        return UV_ENOMEM;
+    int rc = uv_accept(listener, (uv_stream_t *)&c->tcp);
+    return rc < 0 ? conn_abandon(c, rc) : conn_start(c);
+}
+
+int eg_http1_serve_fd(eg_http1_server *srv, int fd)
+{
+    eg_http1_conn *c = conn_new(srv);
+    if (!c)
+        return UV_ENOMEM;
+    int rc = uv_tcp_open(&c->tcp, fd);
+    return rc < 0 ? conn_abandon(c, rc) : conn_start(c);
 }

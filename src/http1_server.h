@@ -50,6 +50,10 @@ typedef struct {
 
 /* Accept one pending connection from `listener` and start serving it. */
 int eg_http1_accept(eg_http1_server *srv, uv_stream_t *listener);
+/* Serve an already-connected stream socket: on success the connection owns fd (closes it),
+ * on failure the caller keeps it. Tests and the fuzz target drive the real connection code
+ * through a socketpair with it. */
+int eg_http1_serve_fd(eg_http1_server *srv, int fd);
 void eg_http1_respond(eg_http1_conn *c, eg_response *resp);
 void eg_http1_set_pending(eg_http1_conn *c, void *pending);
 /* Graceful shutdown: idle connections close now, busy ones after their current response
