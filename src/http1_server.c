@@ -35,7 +35,7 @@ struct eg_http1_conn {
     int64_t body_limit;
     int error_status;            /* set by a callback that rejected the request */
     uint8_t head_scan;           /* CR/LF state for the bare-LF and obs-fold checks */
-    size_t head_bytes_seen;
+    bool head_started;           /* a byte of the request line seen (not an empty line) */
     bool head_done_scan;
     bool expect_continue;
 
@@ -133,7 +133,7 @@ static void start_request(eg_http1_conn *c)
     c->body_limit = -1;
     c->error_status = 0;
     c->head_scan = 0;
-    c->head_bytes_seen = 0;
+    c->head_started = false;
     c->head_done_scan = false;
     c->expect_continue = false;
     c->close_after = false;
@@ -564,6 +564,12 @@ static bool head_is_malformed(eg_http1_conn *c, const char *data, size_t len)
         if (ch == '\n') {
             if (!(c->head_scan & 1))
                 return true;
+            if (!c->head_started) {
+                /* an empty line before the request line (RFC 9112 §2.2, llhttp skips it):
+                 * not the end of the head, which has not begun */
+                c->head_scan = 0;
+                continue;
+            }
             /* count consecutive CRLFs: two end the head */
             c->head_scan = (uint8_t)(((c->head_scan >> 1) + 1) << 1);
             if ((c->head_scan >> 1) >= 2)
@@ -571,11 +577,11 @@ static bool head_is_malformed(eg_http1_conn *c, const char *data, size_t len)
         } else if (ch == '\r') {
             c->head_scan |= 1;
         } else {
-            if (line_start && (ch == ' ' || ch == '\t') && c->head_bytes_seen > 0)
+            if (line_start && (ch == ' ' || ch == '\t'))
                 return true;
             c->head_scan = 0;
+            c->head_started = true;
         }
-        c->head_bytes_seen++;
     }
     return false;
 }
