@@ -525,7 +525,9 @@ static void finish_response(eg_http1_conn *c, int error)
         process_input(c, rest.data, rest.len);
         eg_buf_free(&rest);
     }
-    if (c->paused_reading && c->state == ST_IDLE) {
+    /* Reading stopped while this connection was busy: start again unless the buffered input
+     * made it busy once more. It may be inside the next request's head or body by now. */
+    if (c->paused_reading && (c->state == ST_IDLE || c->state == ST_HEAD || c->state == ST_BODY)) {
         c->paused_reading = false;
         uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
     }
