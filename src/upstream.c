@@ -340,11 +340,31 @@ static void init_settings(void)
     settings.on_message_complete = on_message_complete;
 }
 
+/* A backend that stops sending in the middle of a body (while we are reading, not while
+ * the client is slow to take it) must not hold the exchange for ever. */
+#define BODY_STALL_MS 60000
+
+static void on_body_stall(uv_timer_t *t)
+{
+    upstream_conn *c = t->data;
+    if (c->state != C_BODY || c->body_done)
+        return;
+    eg_debug("upstream %s: body stalled for %d ms", c->key, BODY_STALL_MS);
+    c->body_error = true;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    if (c->sink) {
+        eg_body_sink *sink = c->sink;
+        c->sink = NULL;
+        sink->end(sink, 1);
+        conn_close(c);
+    }
+}
+
 static void deliver_head(upstream_conn *c)
 {
     eg_upstream_call *call = c->call;
-    uv_timer_stop(&c->timer);
     c->state = C_BODY;
+    uv_timer_start(&c->timer, on_body_stall, BODY_STALL_MS, 0);
     int64_t len = -1;
     if (call->head_method || c->parser.status_code == 204 || c->parser.status_code == 304)
         len = 0;
@@ -426,6 +446,10 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
                 uv_read_stop(s);
                 c->read_paused = true;
             }
+            if (c->state == C_BODY && !c->read_paused)
+                uv_timer_start(&c->timer, on_body_stall, BODY_STALL_MS, 0);
+            else if (c->state == C_BODY)
+                uv_timer_stop(&c->timer);
         }
     } else if (n < 0) {
         if (c->state == C_IDLE || c->state == C_CLOSING) {
