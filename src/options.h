@@ -21,6 +21,8 @@ typedef struct {
     unsigned drain_seconds;
     const char *access_log;      /* path, "-" for stdout */
     bool disable_access_log;
+    const char *shared_dicts[32]; /* --shared-dict NAME=CAPACITY (checked when parsed) */
+    int nshared_dicts;
 } eg_options;
 
 /* Parses argv (after EASEGRESS_* environment defaults). Returns 0, 1 for --help/--version
