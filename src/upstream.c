@@ -35,6 +35,7 @@ typedef struct upstream_conn {
     eg_body_sink *sink;
     eg_buf pre_body;             /* body bytes that came before anyone wanted them */
     bool body_done, body_error, read_paused, sink_paused;
+    bool writing;                /* write_req in flight: it points into the caller's arena */
     struct upstream_conn *next_idle;
     int closing_handles;
 } upstream_conn;
@@ -179,7 +180,11 @@ static void finish_body(upstream_conn *c)
 {
     eg_body_sink *sink = c->sink;
     c->sink = NULL;
-    bool reusable = !c->body_error && llhttp_should_keep_alive(&c->parser) && !c->pool->closing;
+    /* A backend may answer before it has read the whole request: while our write is still
+     * in flight the connection is not reusable (the next uv_write would reuse write_req, and
+     * the pending bytes live in an arena freed when this exchange ends); closing it cancels
+     * the write. */
+    bool reusable = !c->body_error && !c->writing && llhttp_should_keep_alive(&c->parser) && !c->pool->closing;
     if (sink)
         sink->end(sink, c->body_error ? 1 : 0);
     if (c->state == C_CLOSING)
@@ -484,6 +489,7 @@ static void start_reading(upstream_conn *c) { uv_read_start((uv_stream_t *)&c->t
 static void on_written(uv_write_t *w, int status)
 {
     upstream_conn *c = w->data;
+    c->writing = false;
     if (status < 0 && c->state == C_WAITING)
         fail_call(c, EG_UPSTREAM_RESET, uv_strerror(status));
 }
@@ -503,6 +509,7 @@ static void conn_send(upstream_conn *c)
     uv_buf_t bufs[2] = { call->head, uv_buf_init((char *)call->body, (unsigned)call->body_len) };
     c->write_req.data = c;
     int rc = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, bufs, call->body_len ? 2 : 1, on_written);
+    c->writing = rc == 0;
     if (rc < 0) {
         c->pending_error = EG_UPSTREAM_RESET;
         uv_timer_start(&c->timer, on_deferred_error, 0, 0);
