@@ -33,6 +33,10 @@ eg.time = {
   monotonic_ms = C.monotonic_ms,
 }
 
+eg.shared = require "easegress.shared"   -- shared dictionaries (C, exact across workers)
+eg.re = require "easegress.re"           -- PCRE2 with Go's regexp semantics
+eg.crypto = require "easegress.crypto"   -- OpenSSL digests, HMAC, base64, random bytes
+
 -- Set by the runtime: which exchange the running coroutine serves.
 local current = setmetatable({}, { __mode = "k" })
 eg._current = current
