@@ -8,6 +8,10 @@ local function unhex(s)
 end
 
 describe("eg.crypto", function()
+  it("is eg.crypto", function()
+    assert.are.equal(crypto, eg.crypto)
+  end)
+
   describe("digests", function()
     it("computes SHA-1, SHA-256 and SHA-512 (FIPS 180 examples)", function()
       assert.are.equal("a9993e364706816aba3e25717850c26c9cd0d89d", hex(crypto.sha1("abc")))

@@ -3,6 +3,10 @@
 local re = require "easegress.re"
 
 describe("eg.re", function()
+  it("is eg.re", function()
+    assert.are.equal(re, eg.re)
+  end)
+
   describe("match", function()
     it("returns the whole match and the groups", function()
       local m = re.match("key=value; other", "(\\w+)=(\\w+)")

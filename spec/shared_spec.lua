@@ -8,6 +8,10 @@ describe("eg.shared", function()
   before_each(function() d:flush_all() end)
 
   describe("lookup", function()
+    it("is eg.shared", function()
+      assert.are.equal(shared, eg.shared)
+    end)
+
     it("has the built-in default dictionary of 10000 entries", function()
       assert.is_not_nil(d)
       assert.are.equal(10000, d:capacity())
@@ -164,7 +168,7 @@ describe("eg.shared", function()
       "  - name: count",
       "    kind: Lua",
       "    code: |",
-      '      local hits = require("easegress.shared").default',
+      "      local hits = eg.shared.default",
       '      local n = hits:incr("pipeline-hits", 1, 0)',
       "      ctx.resp:set_status(200)",
       '      ctx.resp:set_header("X-Count", tostring(n))',

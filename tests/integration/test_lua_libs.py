@@ -16,9 +16,7 @@ filters:
   - name: count
     kind: Lua
     code: |
-      local shared = require "easegress.shared"
-      local re = require "easegress.re"
-      local crypto = require "easegress.crypto"
+      local shared, re, crypto = eg.shared, eg.re, eg.crypto
       -- a sandbox global lives as long as this worker's instance: it names the worker
       VM_ID = VM_ID or crypto.hex(crypto.random_bytes(8))
       local n = shared.hits:incr("requests", 1, 0)
