@@ -407,8 +407,14 @@ static void feed(upstream_conn *c, const char *data, size_t len)
         if (c->head_paused) {
             c->head_paused = false;
             deliver_head(c);
-            if (c->state == C_CLOSING)
+            /* A body-less answer (to HEAD) can be taken whole inside deliver_head: the
+             * connection is then closed or back in the pool, with no call to parse for.
+             * Bytes after that complete response put the backend out of step. */
+            if (c->state != C_BODY) {
+                if (c->state == C_IDLE && len)
+                    conn_close(c);
                 return;
+            }
         }
         if (c->body_done) {
             if (len)
