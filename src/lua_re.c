@@ -32,6 +32,8 @@
 #define NBUCKETS 512           /* power of two, about twice CACHE_SIZE */
 #define MATCH_LIMIT 100000
 #define DEPTH_LIMIT 1000
+/* Backtracking memory of the interpreter (KiB); PCRE2's default is 20 GB. */
+#define HEAP_LIMIT_KIB (16 * 1024)
 #define JIT_STACK_START (32 * 1024)
 #define JIT_STACK_MAX (1024 * 1024)
 
@@ -673,6 +675,7 @@ void eg_lua_re_register(lua_State *L)
         luaL_error(L, "eg.re: out of memory");
     pcre2_set_match_limit(c->mctx, MATCH_LIMIT);
     pcre2_set_depth_limit(c->mctx, DEPTH_LIMIT);
+    pcre2_set_heap_limit(c->mctx, HEAP_LIMIT_KIB);
     uint32_t jit = 0;
     pcre2_config(PCRE2_CONFIG_JIT, &jit);
     if (jit) {
