@@ -1,26 +1,16 @@
 -- eg.http.request from specs and from filters, against the mirror backend the spec starts.
 local testing = require "easegress.testing"
 
-local PORT = 39000 + (os.time() % 500)
-local mirror_pid
+local PORT, stop_mirror
 
 local function start_mirror()
-  local p = io.popen(string.format(
-    "/usr/bin/python3 examples/backend/mirror.py --ports %d >/dev/null 2>&1 & echo $!", PORT))
-  mirror_pid = p:read("*l")
-  p:close()
-  for _ = 1, 100 do
-    local res = eg.http.request{ url = "http://127.0.0.1:" .. PORT .. "/", timeout = 200 }
-    if res then return end
-    eg.sleep(50)
-  end
-  error("mirror backend did not start")
+  PORT, stop_mirror = testing.start_mirror()
 end
 
 describe("with a mirror backend", function()
 setup(start_mirror)
 teardown(function()
-  if mirror_pid then os.execute("kill " .. mirror_pid) end
+  if stop_mirror then stop_mirror() end
 end)
 
 describe("eg.http.request", function()
