@@ -59,8 +59,8 @@ end
 
 -- Go's regexp accepts what RE2 accepts; ours is PCRE2 (see docs/architecture.md).
 local function check_regexp(path, pattern)
-  local _, err = re.find("", pattern)
-  if err then fail(path, "invalid regular expression: " .. err) end
+  local from, err = re.find("", pattern) -- from, to; or nil, error
+  if from == nil and err then fail(path, "invalid regular expression: " .. err) end
 end
 
 -- StringMatcher (pkg/util/stringtool): exact, prefix, regex (OR of those set) or empty.

@@ -51,8 +51,8 @@ local function check_header(path, vv)
   local regexp = opt(vv.regexp) or ""
   if type(regexp) ~= "string" then fail(path .. ".regexp", "expected string, got " .. type(regexp)) end
   if regexp ~= "" then
-    local _, err = re.find("", regexp)
-    if err then fail(path .. ".regexp", "invalid regular expression: " .. err) end
+    local from, err = re.find("", regexp) -- from, to; or nil, error
+    if from == nil and err then fail(path .. ".regexp", "invalid regular expression: " .. err) end
     rule.regexp = regexp
   end
   if #values == 0 and regexp == "" then fail(path, "neither values nor regexp is specified") end

@@ -148,6 +148,12 @@ rules:
       assert.are.equal(204, res.status)
     end)
 
+    it("accepts a regex that matches the empty string", function()
+      local yaml = "rules:\n  - match:\n      headers:\n        X-A: { regex: '^$' }\n    code: 204"
+      assert.are.equal(204, run(yaml, { headers = { ["X-A"] = "" } }).status)
+      assert.are.equal(200, run(yaml, { headers = { ["X-A"] = "a" } }).status)
+    end)
+
     it("also combines path and headers", function()
       local yaml = "rules:\n  - match:\n      path: /p\n      headers:\n        X-A: { exact: a }\n    code: 204"
       assert.are.equal(204, run(yaml, { path = "/p", headers = { ["X-A"] = "a" } }).status)

@@ -55,6 +55,11 @@ describe("Validator", function()
     assert.are.equal(200, run("headers:\n  X-A: { regexp: b }", { ["X-A"] = "abc" }).status)
   end)
 
+  it("accepts a regexp that matches the empty string", function()
+    assert.are.equal(200, run("headers:\n  X-A: { regexp: '^$' }", { ["X-A"] = "" }).status)
+    assert.are.equal(400, run("headers:\n  X-A: { regexp: '^$' }", { ["X-A"] = "a" }).status)
+  end)
+
   it("matches header names in any case", function()
     assert.are.equal(200, run(HEADERS, with { ["X-Version"] = false, ["x-version"] = "v1" }).status)
   end)
