@@ -194,20 +194,9 @@ describe("CORSAdaptor", function()
   end)
 
   describe("before a Proxy", function()
-    local port = 39900 + (os.time() % 90)
-    local pid
-    setup(function()
-      local p = io.popen(string.format(
-        "/usr/bin/python3 examples/backend/mirror.py --ports %d >/dev/null 2>&1 & echo $!", port))
-      pid = p:read("*l")
-      p:close()
-      for _ = 1, 100 do
-        if eg.http.request{ url = "http://127.0.0.1:" .. port .. "/", timeout = 200 } then return end
-        eg.sleep(50)
-      end
-      error("mirror backend did not start")
-    end)
-    teardown(function() if pid then os.execute("kill " .. pid) end end)
+    local port, stop
+    setup(function() port, stop = testing.start_mirror() end)
+    teardown(function() if stop then stop() end end)
 
     it("keeps the CORS headers on the backend's response", function()
       local yaml = string.format([[

@@ -72,20 +72,9 @@ filters:
   end)
 
   describe("with a backend", function()
-    local port = 39500 + (os.time() % 400)
-    local pid
-    setup(function()
-      local p = io.popen(string.format(
-        "/usr/bin/python3 examples/backend/mirror.py --ports %d >/dev/null 2>&1 & echo $!", port))
-      pid = p:read("*l")
-      p:close()
-      for _ = 1, 100 do
-        if eg.http.request{ url = "http://127.0.0.1:" .. port .. "/", timeout = 200 } then return end
-        eg.sleep(50)
-      end
-      error("mirror backend did not start")
-    end)
-    teardown(function() if pid then os.execute("kill " .. pid) end end)
+    local port, stop
+    setup(function() port, stop = testing.start_mirror() end)
+    teardown(function() if stop then stop() end end)
 
     it("replaces a streamed backend response", function()
       local yaml = string.format([[
