@@ -13,6 +13,8 @@
 #include "log.h"
 #include "lua_libs.h"
 #include "lua_vm.h"
+#include <zlib.h>
+#include "node.h"
 #include "pipeline.h"
 
 static const char LOOP_KEY = 0;
@@ -125,6 +127,177 @@ static int api_header_list(lua_State *L)
         lua_rawseti(L, -2, 2);
         lua_rawseti(L, -2, (int)i + 1);
     }
+    return 1;
+}
+
+/* A new, empty request in a namespace (builders): what identifies the client stays. */
+static int api_req_reset(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    eg_request *r = eg_lua_check_ns(L, x)->req;
+    const eg_request *client = x->ns[0].req;
+    memset(r, 0, sizeof *r);
+    r->method = "GET";
+    r->path = "/";
+    r->host = client->host ? client->host : "";
+    r->scheme = client->scheme;
+    r->version_major = 1;
+    r->version_minor = 1;
+    memcpy(r->client_ip, client->client_ip, sizeof r->client_ip);
+    memcpy(r->peer_ip, client->peer_ip, sizeof r->peer_ip);
+    return 0;
+}
+
+static eg_headers copy_headers(eg_arena *a, const eg_headers *from)
+{
+    eg_headers h = { 0 };
+    if (from->count) {
+        h.items = eg_arena_alloc(a, from->count * sizeof *h.items);
+        memcpy(h.items, from->items, from->count * sizeof *h.items);
+        h.count = h.cap = from->count;
+    }
+    return h;
+}
+
+/* copy(x, from_ns, to_ns, what): what = "req" | "resp" (sourceNamespace of the builders). */
+static int api_copy(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    eg_namespace *from = eg_lua_check_ns(L, x);
+    lua_Integer to_i = luaL_checkinteger(L, 3);
+    if (to_i < 0 || (size_t)to_i >= x->nns)
+        return luaL_error(L, "bad namespace index");
+    eg_namespace *to = &x->ns[to_i];
+    if (!strcmp(luaL_checkstring(L, 4), "req")) {
+        *to->req = *from->req;
+        to->req->headers = copy_headers(x->arena, &from->req->headers);
+    } else {
+        if (from->resp->stream)
+            return luaL_error(L, "the response of that namespace is still streaming; read its body first");
+        *to->resp = *from->resp;
+        to->resp->headers = copy_headers(x->arena, &from->resp->headers);
+    }
+    return 0;
+}
+
+/* A fresh response (builders): status, no headers, no body. */
+static int api_resp_reset(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    eg_response *r = eg_lua_check_ns(L, x)->resp;
+    lua_Integer status = luaL_checkinteger(L, 3);
+    if (r->stream) {
+        eg_body_stream *s = r->stream;
+        r->stream = NULL;
+        s->abort(s);
+    }
+    memset(r, 0, sizeof *r);
+    r->status = (int)status;
+    return 0;
+}
+
+static void push_node(lua_State *L, const eg_node *n, int depth)
+{
+    if (!n || depth > 200) {
+        lua_pushnil(L);
+        return;
+    }
+    switch (n->type) {
+    case EG_NODE_NULL: lua_pushnil(L); break;
+    case EG_NODE_BOOL: lua_pushboolean(L, n->v.b); break;
+    case EG_NODE_INT: lua_pushnumber(L, (lua_Number)n->v.i); break;
+    case EG_NODE_FLOAT: lua_pushnumber(L, n->v.f); break;
+    case EG_NODE_STRING: lua_pushlstring(L, n->text, n->text_len); break;
+    case EG_NODE_SEQ:
+        lua_createtable(L, (int)n->count, 0);
+        for (size_t i = 0; i < n->count; i++) {
+            push_node(L, n->items[i], depth + 1);
+            lua_rawseti(L, -2, (int)i + 1);
+        }
+        break;
+    case EG_NODE_MAP:
+        lua_createtable(L, 0, (int)n->count);
+        for (size_t i = 0; i < n->count; i++) {
+            push_node(L, n->items[i], depth + 1);
+            lua_setfield(L, -2, n->keys[i]);
+        }
+        break;
+    }
+}
+
+/* YAML (or JSON) text -> Lua value, with the gateway's own scalar rules; nil, err on error. */
+static int api_yaml_decode(lua_State *L)
+{
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    char err[300];
+    eg_node *n = eg_yaml_parse(text, len, err, sizeof err);
+    if (!n) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    push_node(L, n, 0);
+    eg_node_free(n);
+    return 1;
+}
+
+/* gzip(data) / gunzip(data) -> bytes, or nil, err */
+static int api_gzip(lua_State *L)
+{
+    size_t len;
+    const char *in = luaL_checklstring(L, 1, &len);
+    z_stream z = { 0 };
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return luaL_error(L, "zlib: cannot start compression");
+    uLong cap = deflateBound(&z, (uLong)len);
+    char *out = malloc(cap);
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    int rc = deflate(&z, Z_FINISH);
+    if (rc == Z_STREAM_END)
+        lua_pushlstring(L, out, z.total_out);
+    deflateEnd(&z);
+    free(out);
+    if (rc != Z_STREAM_END) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "gzip failed");
+        return 2;
+    }
+    return 1;
+}
+
+static int api_gunzip(lua_State *L)
+{
+    size_t len;
+    const char *in = luaL_checklstring(L, 1, &len);
+    lua_Integer limit = luaL_optinteger(L, 2, 64 * 1024 * 1024);
+    z_stream z = { 0 };
+    if (inflateInit2(&z, 15 + 32) != Z_OK) /* gzip or zlib, detected */
+        return luaL_error(L, "zlib: cannot start decompression");
+    eg_buf out = { 0 };
+    char chunk[16384];
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)len;
+    int rc;
+    do {
+        z.next_out = (Bytef *)chunk;
+        z.avail_out = sizeof chunk;
+        rc = inflate(&z, Z_NO_FLUSH);
+        eg_buf_append(&out, chunk, sizeof chunk - z.avail_out);
+    } while (rc == Z_OK && (lua_Integer)out.len <= limit);
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        bool too_large = (lua_Integer)out.len > limit;
+        eg_buf_free(&out);
+        lua_pushnil(L);
+        lua_pushstring(L, too_large ? "decompressed body too large" : "not valid gzip data");
+        return 2;
+    }
+    lua_pushlstring(L, out.data ? out.data : "", out.len);
+    eg_buf_free(&out);
     return 1;
 }
 
@@ -374,6 +547,12 @@ static int api_in_worker(lua_State *L)
 
 static const luaL_Reg api[] = {
     { "namespace", api_namespace },
+    { "req_reset", api_req_reset },
+    { "copy", api_copy },
+    { "resp_reset", api_resp_reset },
+    { "yaml_decode", api_yaml_decode },
+    { "gzip", api_gzip },
+    { "gunzip", api_gunzip },
     { "namespaces", api_namespaces },
     { "pipeline_data", api_pipeline_data },
     { "header_list", api_header_list },

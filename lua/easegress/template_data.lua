@@ -6,7 +6,7 @@
 -- Body, RawBody, JSONBody, YAMLBody; a response StatusCode, Header, Body, JSONBody, YAMLBody.
 -- Only what a template touches is computed; reading a streamed body waits (yields).
 local C = require "easegress.c"
-local cjson = require "cjson.safe"
+local template = require "easegress.template"
 
 local M = {}
 
@@ -30,18 +30,11 @@ local function header_map(list)
   return map
 end
 
--- JSON as Easegress's templates see it (numbers are float64; JSON null is nil).
+-- JSON as Easegress's templates see it (numbers are float64, null is JSON null).
 local function decode_json(text)
-  local value = cjson.decode(text)
-  if value == nil then return nil end
-  local function strip(v)
-    if v == cjson.null then return nil end
-    if type(v) == "table" then
-      for k, item in pairs(v) do v[k] = strip(item) end
-    end
-    return v
-  end
-  return strip(value)
+  local ok, value = pcall(template.json_decode, text)
+  if ok then return value end
+  return nil
 end
 
 local function lazy(fields)
@@ -74,7 +67,7 @@ local function request_object(x, ns, name)
     Header = function() return header_map(C.header_list(x, ns, false)) end,
     Body = function() return get("body") end,
     RawBody = function() return get("body") end,
-    ContentLength = function() return #get("body") end,
+    ContentLength = function() return template.int(#get("body")) end,
     JSONBody = function() return decode_json(obj.Body) end,
     YAMLBody = function() return decode_json(obj.Body) end,
   })
@@ -86,7 +79,7 @@ local function response_object(x, ns)
   local view = require("easegress.ctx").new(x, ns).resp
   local obj
   obj = lazy({
-    StatusCode = function() return C.resp_status(x, ns) end,
+    StatusCode = function() return template.int(C.resp_status(x, ns)) end,
     Header = function() return header_map(C.header_list(x, ns, true)) end,
     Body = function() return view:body() or "" end,
     RawBody = function() return obj.Body end,

@@ -1,0 +1,66 @@
+-- easegress.adaptor: what RequestAdaptor and ResponseAdaptor share: header edits, gzip.
+local C = require "easegress.c"
+
+local M = {}
+
+local function check_string_map(t, what)
+  if t == nil then return end
+  if type(t) ~= "table" then error(what .. ": must be a map", 0) end
+  for k, v in pairs(t) do
+    if type(k) ~= "string" or type(v) ~= "string" then error(what .. ": names and values must be strings", 0) end
+  end
+end
+
+-- header: { del = { names }, set = { name = value }, add = { name = value } }
+function M.check_header_spec(h, what)
+  if h == nil then return end
+  if type(h) ~= "table" then error(what .. ": must be a map", 0) end
+  if h.del ~= nil then
+    if type(h.del) ~= "table" then error(what .. ".del: must be a list", 0) end
+    for _, n in ipairs(h.del) do
+      if type(n) ~= "string" then error(what .. ".del: names must be strings", 0) end
+    end
+  end
+  check_string_map(h.set, what .. ".set")
+  check_string_map(h.add, what .. ".add")
+end
+
+-- Easegress's order: delete, then set, then add.
+function M.apply_header_spec(view, h)
+  if type(h) ~= "table" then return end
+  for _, name in ipairs(h.del or {}) do view:del_header(name) end
+  for name, value in pairs(h.set or {}) do view:set_header(name, value) end
+  for name, value in pairs(h.add or {}) do view:add_header(name, value) end
+end
+
+local function is_gzip(view)
+  local enc = view:header("Content-Encoding")
+  return enc ~= nil and enc:lower():find("gzip", 1, true) ~= nil
+end
+
+-- compress/decompress the body of a request or response view. Returns nil or an error.
+function M.decompress(view)
+  if not is_gzip(view) then return nil end
+  local plain, err = C.gunzip(view:body() or "")
+  if not plain then return err end
+  view:set_body(plain)
+  view:del_header("Content-Encoding")
+  return nil
+end
+
+function M.compress(view)
+  if is_gzip(view) then return nil end
+  local packed, err = C.gzip(view:body() or "")
+  if not packed then return err end
+  view:set_body(packed)
+  view:set_header("Content-Encoding", "gzip")
+  return nil
+end
+
+function M.check_codec(value, what)
+  if value ~= nil and value ~= "" and value ~= "gzip" then
+    error(what .. ": only gzip is supported", 0)
+  end
+end
+
+return M

@@ -1,0 +1,96 @@
+-- easegress.builder: what the template-driven filters share (RequestBuilder,
+-- ResponseBuilder, DataBuilder, ResultBuilder, and the adaptors' `template`): compile at
+-- build time, render against the data root, read the YAML the template produced.
+local C = require "easegress.c"
+local template = require "easegress.template"
+local template_data = require "easegress.template_data"
+
+local M = {}
+
+-- Compile spec.template (with leftDelim/rightDelim) once; errors are submit-time errors.
+function M.compile(spec, what)
+  if spec.template == nil then return nil end
+  if type(spec.template) ~= "string" then error("template: must be a string", 0) end
+  local tpl, err = template.compile(spec.template, {
+    name = what or spec.name or "template",
+    left_delim = spec.leftDelim,
+    right_delim = spec.rightDelim,
+  })
+  if not tpl then error("template: " .. err, 0) end
+  return tpl
+end
+
+-- The name of the namespace ctx works in.
+function M.namespace_name(ctx)
+  for name, index in pairs(C.namespaces(ctx._x)) do
+    if index == ctx._ns then return name end
+  end
+  return "DEFAULT"
+end
+
+-- DataBuilder outputs live in ctx.vars, keyed for templates as .data.<key>.
+function M.data(ctx)
+  local d = ctx.vars._eg_data
+  if not d then
+    d = {}
+    ctx.vars._eg_data = d
+  end
+  return d
+end
+
+-- Render to text, or nil and the error.
+function M.render_text(tpl, ctx)
+  local root = template_data.root(ctx._x, M.namespace_name(ctx), M.data(ctx))
+  return tpl:render(root)
+end
+
+-- Render and read the result as YAML (nil renders as an empty map).
+function M.render_yaml(tpl, ctx)
+  local text, err = M.render_text(tpl, ctx)
+  if not text then return nil, err end
+  if text:match("^%s*$") then return {} end
+  local value, yerr = C.yaml_decode(text)
+  if yerr then return nil, "the template's output is not valid YAML: " .. yerr end
+  return value == nil and {} or value
+end
+
+-- Go's encoding/json matches keys case-insensitively: field("statusCode") finds StatusCode.
+function M.field(t, name)
+  if type(t) ~= "table" then return nil end
+  if t[name] ~= nil then return t[name] end
+  local lower = name:lower()
+  for k, v in pairs(t) do
+    if type(k) == "string" and k:lower() == lower then return v end
+  end
+  return nil
+end
+
+-- Headers as a template gives them: { name = { v1, v2 } } or { name = "v" }; applied with
+-- `set` semantics per name.
+function M.apply_headers(set_header, add_header, headers)
+  if type(headers) ~= "table" then return end
+  for name, values in pairs(headers) do
+    if type(values) == "table" then
+      for i, v in ipairs(values) do
+        if i == 1 then set_header(name, tostring(v)) else add_header(name, tostring(v)) end
+      end
+    elseif values ~= nil then
+      set_header(name, tostring(values))
+    end
+  end
+end
+
+-- Source namespace (builders' sourceNamespace) validation.
+function M.check_source(spec)
+  if spec.sourceNamespace ~= nil and spec.template ~= nil then
+    error("sourceNamespace and template cannot both be set", 0)
+  end
+  if spec.sourceNamespace == nil and spec.template == nil then
+    error("one of sourceNamespace or template is required", 0)
+  end
+  if spec.protocol ~= nil and spec.protocol ~= "http" then
+    error("protocol: only http is supported", 0)
+  end
+end
+
+return M

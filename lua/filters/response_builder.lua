@@ -1,0 +1,53 @@
+-- ResponseBuilder: builds the response of its namespace from a template (or copies the
+-- response of `sourceNamespace`).
+local C = require "easegress.c"
+local builder = require "easegress.builder"
+
+local M = {
+  kind = "ResponseBuilder",
+  results = { "buildErr" },
+  schema = {
+    protocol = { type = "string" },
+    sourceNamespace = { type = "string" },
+    template = { type = "string" },
+    leftDelim = { type = "string" },
+    rightDelim = { type = "string" },
+  },
+}
+
+function M.new(spec)
+  builder.check_source(spec)
+  return setmetatable({ spec = spec, tpl = builder.compile(spec, spec.name) }, { __index = M })
+end
+
+local function fail(ctx, why)
+  eg.log.warn("ResponseBuilder: " .. why)
+  ctx:respond(500, "500 Internal Server Error\n")
+  return "buildErr"
+end
+
+function M:handle(ctx)
+  if self.spec.sourceNamespace then
+    local from = C.namespace(ctx._x, self.spec.sourceNamespace)
+    ctx:namespace(self.spec.sourceNamespace).resp:body() -- a streamed body is read first
+    C.copy(ctx._x, from, ctx._ns, "resp")
+    return
+  end
+  local out, err = builder.render_yaml(self.tpl, ctx)
+  if not out then return fail(ctx, err) end
+  if type(out) ~= "table" then return fail(ctx, "the template must produce a map") end
+  local status = tonumber(builder.field(out, "statusCode") or 200)
+  if not status or status < 200 or status > 599 or status ~= math.floor(status) then
+    return fail(ctx, "statusCode must be 200..599")
+  end
+  C.resp_reset(ctx._x, ctx._ns, status)
+  local resp = ctx.resp
+  local ok, herr = pcall(builder.apply_headers,
+    function(n, v) resp:set_header(n, v) end, function(n, v) resp:add_header(n, v) end,
+    builder.field(out, "headers"))
+  if not ok then return fail(ctx, herr) end
+  local body = builder.field(out, "body")
+  resp:set_body(body ~= nil and tostring(body) or "")
+end
+
+return M
