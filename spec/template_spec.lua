@@ -1,3 +1,4 @@
+-- luacheck: max line length 180
 -- The template engine (reference/easegress-spec.md §5): Go's text/template syntax, sprig and
 -- Easegress's functions, with Go's output rules. Expected outputs are what Easegress (Go 1.23,
 -- slim-sprig v2.20.0) prints, except where a case says otherwise.
@@ -202,6 +203,8 @@ describe("template control structures", function()
     check("a=1;b=2;", "{{range $k, $v := .m}}{{$k}}={{$v}};{{end}}", data())
     check("12", "{{range .m}}{{.}}{{end}}", data())
     check("012", "{{range 3}}{{.}}{{end}}")
+    check("012", "{{range $i := 3}}{{$i}}{{end}}")
+    exec_error("t:1:18: executing \"t\" at <3>: can't use 3 to iterate over more than one variable", "{{range $i, $e := 3}}{{end}}")
     check("none", "{{range .empty}}x{{else}}none{{end}}", data())
     check("none", "{{range .emptymap}}x{{else}}none{{end}}", data())
     check("none", "{{range .missing}}x{{else}}none{{end}}", data())
@@ -512,6 +515,69 @@ describe("template sprig regexps (Go RE2 syntax)", function()
     check("true", '{{regexMatch "(?m)^b$" "a\\nb\\nc"}}')
     check("\226\152\186", '{{regexFind "." "\226\152\186x"}}')
     check("true", '{{regexMatch "\\\\bfoo\\\\b" "a foo b"}}')
+  end)
+end)
+
+describe("template more sprig functions", function()
+  it("paths, reflection, equality", function()
+    check("b.txt /a /b/c .gz true", '{{base "/a/b.txt"}} {{dir "/a/b.txt"}} {{clean "/a/../b//c/"}} {{ext "x.tar.gz"}} {{isAbs "/x"}}')
+    check("int float64 []interface {} map true true",
+      '{{typeOf 1}} {{typeOf 1.5}} {{typeOf .l}} {{kindOf .m}} {{kindIs "slice" .l}} {{typeIs "string" "x"}}', data())
+    check("true false", "{{deepEqual (list 1 2) (list 1 2)}} {{deepEqual 1 1.0}}")
+  end)
+
+  it("more list and dict functions", function()
+    check("[[1 2] [3]] [1 2 3]", "{{chunk 2 (list 1 2 3)}} {{concat (list 1) (list 2 3)}}")
+    check("map[a:1 b:3] map[a:2 b:3]", '{{merge (dict "a" 1) (dict "a" 2 "b" 3)}} {{mergeOverwrite (dict "a" 1) (dict "a" 2 "b" 3)}}')
+    check("true false false true", '{{all 1 "a"}} {{all 1 0}} {{any 0 ""}} {{any 0 1}}')
+    check("<no value> [] []", "{{first (list)}} {{rest (list)}} {{initial (list)}}")
+    check("[0 3 6 9] 1 2 3 5 4 3 2", "{{untilStep 0 10 3}} {{seq 3}} {{seq 5 -1 2}}")
+    check("[a b c] [1 a]", '{{toString .l}} {{toStrings (list 1 nil "a")}}', data())
+    exec_error('t:1:2: executing "t" at <slice (list 1 2 3) 1 5>: error calling slice: runtime error: slice bounds out of range [1:5] with capacity 3',
+      "{{slice (list 1 2 3) 1 5}}")
+  end)
+
+  it("more string functions", function()
+    check("hELLO HttpServer first-name", '{{swapcase "Hello"}} {{camelcase "http_server"}} {{kebabcase "FirstName"}}')
+    check("hello\nworld\nfoo", '{{wrap 5 "hello world foo"}}')
+    check("...5678...", '{{abbrevboth 5 10 "1234 5678 9123 4567"}}')
+    check("\195\137lan Vital", '{{title "\195\169lan vital"}}')
+    check('"x" \'1.5\'', '{{quote .missing "x"}} {{squote 1.5}}', data())
+    check("5 4 8 3", "{{randAlpha 5 | len}} {{randNumeric 4 | len}} {{randAlphaNum 8 | len}} {{randAscii 3 | len}}")
+    check("a\\.b\\*c bb", '{{regexQuoteMeta "a.b*c"}} {{mustRegexFind "b+" "abbc"}}')
+    check("Hello! 0 0 1 1000 0", '{{hello}} {{atoi "x"}} {{int "0x10"}} {{int64 true}} {{float64 "1e3"}} {{float64 "abc"}}')
+    check("3 -3 1.24 2.5 -1", "{{round 2.5 0}} {{round -2.5 0}} {{round 1.2345 2 0.4}} {{maxf 1 2.5 -1}} {{minf 1 2.5 -1}}")
+    check("illegal base64 data at input byte 7|hell", '{{b64dec "aGVsbG8"}}|{{b64dec "aGVsbA=="}}')
+  end)
+
+  it("URLs and the environment", function()
+    check("map[fragment:frag host:host.com:8080 hostname:host.com opaque: path:/a b query:x=1 scheme:https userinfo:u:p]",
+      '{{urlParse "https://u:p@host.com:8080/a%20b?x=1#frag"}}')
+    check("http://h/p?a=1", '{{urlJoin (dict "scheme" "http" "host" "h" "path" "p" "query" "a=1")}}')
+    local home = os.getenv("HOME") or ""
+    check(home .. " " .. home .. "-" .. home, '{{env "HOME"}} {{expandenv "$HOME-${HOME}"}}')
+  end)
+
+  it("times and durations", function()
+    check("int int Feb 29", '{{now.Unix | printf "%T"}} {{(now).Year | printf "%T"}} {{(toDate "2006-01-02" "2024-02-29").Format "Jan 2"}}')
+    local t = '(toDate "2006-01-02T15:04:05Z07:00" "2024-02-29T10:00:00.123+02:00")'
+    check('"2024-02-29T10:00:00.123+02:00"', "{{toJson " .. t .. "}}")
+    check("2024-02-29 10:00:00.123 +0200 +0200", "{{" .. t .. "}}")
+    check("0001-01-01 00:00:00 +0000 UTC", '{{toDate "2006-01-02" "nope"}}')
+    check("2h 1m 1h2m5s", '{{durationRound "2h10m"}} {{durationRound "90s"}} {{duration 3725}}')
+    check("false", "{{empty now}}")
+  end)
+end)
+
+describe("template printf in depth", function()
+  it("flags, widths, argument indexes, Go-syntax values", function()
+    check('map[string]interface {}{"a":1} [a b] "s"', '{{printf "%#v %+v %#v" .m .l "s"}}', { m = { a = 1 }, l = { "a", "b" } })
+    check("  3.14|true    |-ff|6869|68 69", '{{printf "%6.2f|%-8v|%x|%X|% x" 3.14159 true -255 "hi" "hi"}}')
+    check("-003.500|+5| 5|\226\152\186|'\226\152\186'|U+263A", '{{printf "%08.3f|%+d|% d|%c|%q|%U" -3.5 5 5 0x263A 0x263A 0x263A}}')
+    check("2 1     1|2   |", '{{printf "%[2]d %[1]d" 1 2}} {{printf "%*d|%-*d|" 5 1 4 2}}')
+    check("%!s(bool=true) %!t(int=1) h\195\169l", '{{printf "%s" true}} {{printf "%t" 1}} {{printf "%.3s" "h\195\169llo"}}')
+    check("    3|0.000000e+00|1.000000E+100|1E-10", '{{printf "%5.1v|%e|%E|%G" 3.14159 0.0 1e100 1e-10}}')
+    check("<nil> <nil> <no value> %!s(<nil>)", '{{printf "%v" .z}} {{print .z}} {{.z}} {{printf "%s" nil}}', data())
   end)
 end)
 

@@ -40,6 +40,9 @@ local kind, mkint = value.kind, value.int
 
 local load = loadstring or load -- luacheck: ignore
 
+-- Whether this Lua has goto (LuaJIT and Lua 5.2+): {{continue}} compiles to one.
+local goto_ok = load("goto x; ::x::") ~= nil
+
 M.null = NULL
 M.int = value.int
 M.array = value.array
@@ -595,9 +598,17 @@ end
 function Parser:parse_control(allow_else, context)
   local nvars = #self.vars
   local pipe = self:pipeline(context, "right")
-  if context == "range" then self.range_depth = self.range_depth + 1 end
+  local jumps -- which of {{break}} and {{continue}} this range's body uses
+  if context == "range" then
+    self.range_depth = self.range_depth + 1
+    jumps = {}
+    self.range_jumps[#self.range_jumps + 1] = jumps
+  end
   local list, nxt = self:item_list()
-  if context == "range" then self.range_depth = self.range_depth - 1 end
+  if context == "range" then
+    self.range_depth = self.range_depth - 1
+    self.range_jumps[#self.range_jumps] = nil
+  end
   local else_list
   if nxt.type == "else" then
     if allow_else and self:peek().t == context then
@@ -605,16 +616,18 @@ function Parser:parse_control(allow_else, context)
       else_list = { self:control(context, kw) }
     else
       else_list, nxt = self:item_list()
-      if nxt.type ~= "end" then cerr(nxt.pos, "expected end; found %s", nxt.type == "else" and "{{else}}" or "{{end}}") end
+      if nxt.type ~= "end" then
+        cerr(nxt.pos, "expected end; found %s", nxt.type == "else" and "{{else}}" or "{{end}}")
+      end
     end
   end
   for i = #self.vars, nvars + 1, -1 do self.vars[i] = nil end
-  return pipe, list, else_list
+  return pipe, list, else_list, jumps
 end
 
 function Parser:control(kw, tok)
-  local pipe, list, else_list = self:parse_control(kw ~= "range", kw)
-  return { type = kw, pipe = pipe, list = list, else_list = else_list, pos = tok.pos }
+  local pipe, list, else_list, jumps = self:parse_control(kw ~= "range", kw)
+  return { type = kw, pipe = pipe, list = list, else_list = else_list, pos = tok.pos, jumps = jumps }
 end
 
 function Parser:template_name(tok, context)
@@ -637,6 +650,7 @@ function Parser:action(left)
     return { type = "template", name = name, pipe = pipe, pos = tok.pos }
   elseif t == "break" or t == "continue" then
     if self.range_depth == 0 then cerr(tok.pos, "{{%s}} outside {{range}}", t) end
+    self.range_jumps[#self.range_jumps][t] = true
     local r = self:next_nonspace()
     if r.t ~= "right" then self:unexpected(r, "{{" .. t .. "}}") end
     return { type = t, pos = tok.pos }
@@ -710,9 +724,13 @@ local R = {}
 M._runtime = R
 
 -- The text of a value as a template action prints it.
+local float_v, int_string = gofmt.float, gofmt.int
 local function S(v)
-  if type(v) == "string" then return v end
+  local t = type(v)
+  if t == "string" then return v end
+  if t == "number" then return float_v(v) end
   if v == nil or v == NULL then return "<no value>" end
+  if t == "table" and getmetatable(v) == IntMT then return int_string(v.i) end
   return gofmt.tostring(v)
 end
 R.S = S
@@ -809,7 +827,7 @@ end
 function R.XERR(msg) xerr(msg) end
 
 -- What {{range}} iterates: count, keys (maps), the collection.
-function R.RANGE(v)
+function R.RANGE(v, nvars)
   local k = kind(v)
   if k == "slice" then return #v, nil, v end
   if k == "map" then
@@ -818,6 +836,7 @@ function R.RANGE(v)
   end
   if k == "nil" then return 0 end
   if k == "int" then
+    if nvars > 1 then xerr(format("can't use %s to iterate over more than one variable", S(v))) end
     local arr = {}
     for i = 1, v.i do arr[i] = mkint(i - 1) end
     return v.i > 0 and v.i or 0, nil, arr
@@ -1086,6 +1105,11 @@ function Gen:call(name, args, final, cmd)
   return t
 end
 
+function Gen:not_a_function(head)
+  self:line(format("XERR(%s)", lua_str("can't give argument to non-function " .. node_string(head))), self:info(head))
+  return "nil"
+end
+
 -- One command of a pipeline; final is the previous command's value (a Lua expression).
 function Gen:command(cmd, final)
   local head = cmd.args[1]
@@ -1111,22 +1135,17 @@ function Gen:command(cmd, final)
       return r
     end
     if has_args then
-      self:line(format("XERR(%s)", lua_str("can't give argument to non-function " .. node_string(head))), self:info(head))
-      return "nil"
+      return self:not_a_function(head)
     end
     return self:arg(head, "a")
   end
   if t == "pipe" then
     if has_args then
-      self:line(format("XERR(%s)", lua_str("can't give argument to non-function " .. node_string(head))), self:info(head))
-      return "nil"
+      return self:not_a_function(head)
     end
     return self:pipe_value(head)
   end
-  if has_args then
-    self:line(format("XERR(%s)", lua_str("can't give argument to non-function " .. node_string(head))), self:info(head))
-    return "nil"
-  end
+  if has_args then return self:not_a_function(head) end
   if t == "nil" then
     self:line(format("XERR(%s)", lua_str("nil is not a command")), self:info(head))
     return "nil"
@@ -1247,13 +1266,17 @@ function Gen:node(node)
     end
     local text = node.pipe and format("{{template %s %s}}", gofmt.quote(node.name), node_string(node.pipe))
       or format("{{template %s}}", gofmt.quote(node.name))
-    self:line(format("n = n + 1; b[n] = TMPL(T, %s, %s, depth)", lua_str(node.name), v), self:info(node, { text = text }))
+    self:line(format("n = n + 1; b[n] = TMPL(T, %s, %s, depth)", lua_str(node.name), v),
+      self:info(node, { text = text }))
     self:line("end")
   elseif t == "break" then
     local loop = self.loops[#self.loops]
-    self:line(format("%s = true; do break end", loop))
+    if loop.flag then self:line(format("%s = true; do break end", loop.flag))
+    else self:line("do break end") end
   elseif t == "continue" then
-    self:line("do break end")
+    local loop = self.loops[#self.loops]
+    if loop.flag then self:line("do break end")
+    else self:line(format("goto %s", loop.label)) end
   else
     error("internal: unexpected node " .. t)
   end
@@ -1280,24 +1303,39 @@ function Gen:range(node)
   local cnt, keys, coll, i = self:tmp(), self:tmp(), self:tmp(), self:tmp()
   -- Go reports a value range cannot iterate at the last node the pipeline evaluated
   local last = pipe.cmds[#pipe.cmds].args[1]
-  self:line(format("local %s, %s, %s = RANGE(%s)", cnt, keys, coll, c), self:info(last))
+  self:line(format("local %s, %s, %s = RANGE(%s, %d)", cnt, keys, coll, c, #decl), self:info(last))
   self:line(format("if %s > 0 then", cnt))
   local brk = self:tmp()
-  self:line(format("local %s = false", brk))
+  local jumps = node.jumps or {}
+  if jumps["break"] and not goto_ok then self:line(format("local %s = false", brk)) end
   self:line(format("for %s = 1, %s do", i, cnt))
   local k = self:tmp()
   self:line(format("local %s, dot; if %s then %s = %s[%s]; dot = %s[%s] else %s = INT(%s - 1); dot = %s[%s] end",
     k, keys, k, keys, i, coll, k, k, i, coll, i))
   if elem_var then self:line(format("%s = dot", elem_var)) end
   if key_var then self:line(format("%s = %s", key_var, k)) end
-  self:line("repeat")
-  self.loops[#self.loops + 1] = brk
   local inner = self:push_scope()
-  self:list(node.list)
+  if not (jumps["break"] or jumps.continue) then
+    self:list(node.list)
+  elseif goto_ok then
+    -- {{continue}} jumps to the end of the body, {{break}} is a Lua break
+    local label = "c" .. brk
+    self.loops[#self.loops + 1] = { label = label }
+    self:line("do")
+    self:list(node.list)
+    self:line("end")
+    if jumps.continue then self:line(format("::%s::", label)) end
+    self.loops[#self.loops] = nil
+  else
+    -- Lua 5.1: the body is a one-pass repeat loop; break leaves it and sets a flag
+    self.loops[#self.loops + 1] = { flag = brk }
+    self:line("repeat")
+    self:list(node.list)
+    self:line("until true")
+    self:line(format("if %s then break end", brk))
+    self.loops[#self.loops] = nil
+  end
   self:pop_scope(inner)
-  self.loops[#self.loops] = nil
-  self:line("until true")
-  self:line(format("if %s then break end", brk))
   self:line("end")
   if node.else_list then
     self:line("else")
@@ -1446,7 +1484,7 @@ function M.compile(text, opts)
   local registry, wrappers = func_table(opts.funcs)
   local ok, res = pcall(function()
     local toks = lex(text, L, Rd)
-    local p = setmetatable({ toks = toks, k = 1, vars = { "$" }, range_depth = 0, defs = {},
+    local p = setmetatable({ toks = toks, k = 1, vars = { "$" }, range_depth = 0, defs = {}, range_jumps = {},
       has_func = function(fname) return registry[fname] ~= nil end }, Parser)
     local root = p:parse()
     return { root = root, defs = p.defs }

@@ -5,11 +5,11 @@ local utf8 = require "easegress.template.utf8"
 
 local M = {}
 
-local type, getmetatable, tostring = type, getmetatable, tostring
+local type, tostring = type, tostring
 local format, byte, sub, rep, char = string.format, string.byte, string.sub, string.rep, string.char
 local concat = table.concat
 local floor, huge = math.floor, math.huge
-local kind, NULL, IntMT, TimeMT = value.kind, value.null, value.int_mt, value.time_mt
+local kind, NULL = value.kind, value.null
 local decode, isprint = utf8.decode, utf8.isprint
 
 ---------------------------------------------------------------------------------------------
@@ -94,7 +94,16 @@ end
 M.format_float = format_float
 
 -- The %v form of a float64 ("3", "1.5", "1e+21").
-function M.float(x) return format_float(x, "g", -1) end
+local function float_v(x)
+  local a = x < 0 and -x or x
+  if a >= 1e-4 and a < 1e6 then
+    -- 15 digits that read back are the shortest digits, and %g then prints no exponent
+    local s = format("%.15g", x)
+    if tonumber(s) == x then return s end
+  end
+  return format_float(x, "g", -1)
+end
+M.float = float_v
 
 -- encoding/json's form of a float64: no exponent between 1e-6 and 1e21.
 function M.json_float(x)
@@ -106,6 +115,10 @@ function M.json_float(x)
     return (s:gsub("e%-0(%d)$", "e-%1"))
   end
   if a < 2 ^ 53 and x == floor(x) then return format("%d", x) end
+  if a >= 1e-4 and a < 1e15 then
+    local s = format("%.15g", x)
+    if tonumber(s) == x then return s end
+  end
   return format_float(x, "f", -1)
 end
 
@@ -198,7 +211,7 @@ local function pad_num(f, s)
   return rep(" ", w - #s) .. s
 end
 
-local function bad_verb(out, v, verb, f)
+local function bad_verb(out, v, verb)
   out[#out + 1] = "%!" .. verb .. "("
   if v == nil or v == NULL then
     out[#out + 1] = "<nil>"
@@ -207,7 +220,6 @@ local function bad_verb(out, v, verb, f)
     print_value(out, v, "v", { }, 0)
   end
   out[#out + 1] = ")"
-  local _ = f
 end
 
 local function fmt_integer(out, n, verb, f)
@@ -227,7 +239,7 @@ local function fmt_integer(out, n, verb, f)
     out[#out + 1] = pad(f, s)
     return
   else
-    return bad_verb(out, value.int(n), verb, f)
+    return bad_verb(out, value.int(n), verb)
   end
   if f.prec then
     if f.prec == 0 and a == 0 then s = "" end
@@ -253,12 +265,12 @@ end
 
 local function fmt_float(out, x, verb, f)
   local s
-  if verb == "v" then s = format_float(x, "g", f.prec or -1)
+  if verb == "v" then s = f.prec and format_float(x, "g", f.prec) or float_v(x)
   elseif verb == "e" or verb == "E" or verb == "f" or verb == "F" then
     s = format_float(x, verb, f.prec or 6)
   elseif verb == "g" or verb == "G" then s = format_float(x, verb, f.prec or -1)
   else
-    return bad_verb(out, x, verb, f)
+    return bad_verb(out, x, verb)
   end
   if f.plus and sub(s, 1, 1) ~= "-" and sub(s, 1, 1) ~= "+" then s = "+" .. s
   elseif f.space and sub(s, 1, 1) ~= "-" then s = " " .. s end
@@ -300,11 +312,9 @@ local function fmt_string(out, s, verb, f)
     end
     out[#out + 1] = pad(f, concat(parts, f.space and " " or ""))
   else
-    bad_verb(out, s, verb, f)
+    bad_verb(out, s, verb)
   end
 end
-
-local elem_flags = {}
 
 function print_value(out, v, verb, f, depth)
   local k = kind(v)
@@ -313,7 +323,7 @@ function print_value(out, v, verb, f, depth)
   if k == "int" then return fmt_integer(out, v.i, verb, f) end
   if k == "bool" then
     if verb == "t" or verb == "v" then out[#out + 1] = pad(f, v and "true" or "false") return end
-    return bad_verb(out, v, verb, f)
+    return bad_verb(out, v, verb)
   end
   if k == "nil" then
     if depth > 0 then
@@ -321,14 +331,14 @@ function print_value(out, v, verb, f, depth)
       return
     end
     if verb == "v" or verb == "T" then out[#out + 1] = pad(f, "<nil>") return end
-    return bad_verb(out, v, verb, f)
+    return bad_verb(out, v, verb)
   end
   if k == "time" then
     local s = v:String()
     if verb == "v" or verb == "s" then
       out[#out + 1] = pad(f, f.sharpv and "time.Time{" .. quote(s) .. "}" or s)
     elseif verb == "q" then out[#out + 1] = pad(f, quote(s))
-    else bad_verb(out, v, verb, f) end
+    else bad_verb(out, v, verb) end
     return
   end
   if k == "slice" then
@@ -352,7 +362,7 @@ function print_value(out, v, verb, f, depth)
       out[#out + 1] = "]"
       return
     end
-    return bad_verb(out, v, verb, f)
+    return bad_verb(out, v, verb)
   end
   if k == "map" then
     local keys, n = value.sorted_keys(v)
@@ -381,7 +391,6 @@ function print_value(out, v, verb, f, depth)
   -- functions and foreign values
   out[#out + 1] = pad(f, "0x" .. (tostring(v):match("0x(%x+)") or "0"))
 end
-local _ = elem_flags
 
 local vflags = {}
 
@@ -419,103 +428,147 @@ function M.tostring(v)
   return concat(out)
 end
 
--- fmt.Sprintf(fmtstr, args[1..n]).
-function M.sprintf(fs, args, n)
-  local out = {}
+-- A format string parsed into literal text and directives, cached.
+local parsed_cache, parsed_count = {}, 0
+
+-- An explicit argument index "[n]" at i: returns the index (or false when bad) and the next i.
+local function parse_index(fs, i, len)
+  if sub(fs, i, i) ~= "[" then return nil, i end
+  local close = fs:find("]", i, true)
+  local num = close and tonumber(sub(fs, i + 1, close - 1))
+  if not num or num < 1 or num ~= floor(num) then return false, close and close + 1 or len + 1 end
+  return num, close + 1
+end
+
+local function parse_format(fs)
+  local items = {}
   local i, len = 1, #fs
-  local argnum = 1
-  local reordered = false
   while i <= len do
     local j = fs:find("%", i, true)
     if not j then
-      out[#out + 1] = sub(fs, i)
+      items[#items + 1] = sub(fs, i)
       break
     end
-    if j > i then out[#out + 1] = sub(fs, i, j - 1) end
+    if j > i then items[#items + 1] = sub(fs, i, j - 1) end
     i = j + 1
-    local f = {}
-    -- flags
+    local d = {}
     while i <= len do
       local c = sub(fs, i, i)
-      if c == "#" then f.sharp = true
-      elseif c == "0" then f.zero = true
-      elseif c == "+" then f.plus = true
-      elseif c == "-" then f.minus = true
-      elseif c == " " then f.space = true
+      if c == "#" then d.sharp = true
+      elseif c == "0" then d.zero = true
+      elseif c == "+" then d.plus = true
+      elseif c == "-" then d.minus = true
+      elseif c == " " then d.space = true
       else break end
       i = i + 1
     end
-    local function argindex()
-      if sub(fs, i, i) ~= "[" then return end
-      reordered = true
-      local close = fs:find("]", i, true)
-      local num = close and tonumber(sub(fs, i + 1, close - 1))
-      if not num or num < 1 then
-        f.badindex = true
-        i = close and close + 1 or len + 1
-        return
-      end
-      argnum = num
-      i = close + 1
-    end
-    argindex()
-    -- width
+    d.idx1, i = parse_index(fs, i, len)
     if sub(fs, i, i) == "*" then
+      d.wid_star = true
       i = i + 1
-      local a = args[argnum]
-      argnum = argnum + 1
-      local w = value.is_int(a) and a.i or nil
-      if not w then out[#out + 1] = "%!(BADWIDTH)" else
-        if w < 0 then f.minus, w = true, -w end
-        f.wid = w
-      end
     else
       local w = fs:match("^%d+", i)
-      if w then f.wid = tonumber(w); i = i + #w end
+      if w then d.wid = tonumber(w); i = i + #w end
     end
     if sub(fs, i, i) == "." then
       i = i + 1
-      argindex()
+      d.idx2, i = parse_index(fs, i, len)
       if sub(fs, i, i) == "*" then
+        d.prec_star = true
         i = i + 1
+      else
+        local p = fs:match("^%d+", i)
+        d.prec = tonumber(p) or 0
+        if p then i = i + #p end
+      end
+    end
+    d.idx3, i = parse_index(fs, i, len)
+    if i > len then
+      d.noverb = true
+    else
+      local _, w = decode(fs, i)
+      d.verb = sub(fs, i, i + w - 1)
+      i = i + w
+    end
+    items[#items + 1] = d
+    if d.noverb then break end
+  end
+  return items
+end
+
+local flag_names = { "sharp", "zero", "plus", "minus", "space", "wid", "prec" }
+
+-- fmt.Sprintf(fmtstr, args[1..n]).
+function M.sprintf(fs, args, n)
+  local items = parsed_cache[fs]
+  if not items then
+    items = parse_format(fs)
+    if parsed_count >= 512 then parsed_cache, parsed_count = {}, 0 end
+    parsed_cache[fs] = items
+    parsed_count = parsed_count + 1
+  end
+  local out = {}
+  local argnum = 1
+  local reordered = false
+  for k = 1, #items do
+    local d = items[k]
+    if type(d) == "string" then
+      out[#out + 1] = d
+    else
+      local f = {}
+      for _, name in ipairs(flag_names) do f[name] = d[name] end
+      local badindex = false
+      if d.idx1 ~= nil then
+        reordered = true
+        if d.idx1 then argnum = d.idx1 else badindex = true end
+      end
+      if d.wid_star then
+        local a = args[argnum]
+        argnum = argnum + 1
+        local w = value.is_int(a) and a.i or nil
+        if not w then out[#out + 1] = "%!(BADWIDTH)" else
+          if w < 0 then f.minus, w = true, -w end
+          f.wid = w
+        end
+      end
+      if d.idx2 ~= nil then
+        reordered = true
+        if d.idx2 then argnum = d.idx2 else badindex = true end
+      end
+      if d.prec_star then
         local a = args[argnum]
         argnum = argnum + 1
         local p = value.is_int(a) and a.i or nil
         if not p then out[#out + 1] = "%!(BADPREC)" elseif p >= 0 then f.prec = p end
-      else
-        local p = fs:match("^%d+", i)
-        f.prec = tonumber(p) or 0
-        if p then i = i + #p end
       end
-    end
-    argindex()
-    if i > len then
-      out[#out + 1] = "%!(NOVERB)"
-      break
-    end
-    local r, w = decode(fs, i)
-    local verb = sub(fs, i, i + w - 1)
-    i = i + w
-    if r == 37 then -- %%
-      out[#out + 1] = "%"
-    elseif f.badindex then
-      out[#out + 1] = "%!" .. verb .. "(BADINDEX)"
-    elseif argnum > n then
-      out[#out + 1] = "%!" .. verb .. "(MISSING)"
-    else
-      local v = args[argnum]
-      argnum = argnum + 1
-      if v == NULL then v = nil end
-      if verb == "T" then
-        out[#out + 1] = pad(f, value.typename(v))
-      elseif verb == "v" and f.sharp then
-        f.sharp, f.sharpv = false, true
-        print_value(out, v, "v", f, 0)
-      elseif verb == "w" then
-        print_value(out, v, "v", f, 0)
+      if d.idx3 ~= nil then
+        reordered = true
+        if d.idx3 then argnum = d.idx3 else badindex = true end
+      end
+      local verb = d.verb
+      if d.noverb then
+        out[#out + 1] = "%!(NOVERB)"
+      elseif verb == "%" then
+        out[#out + 1] = "%"
+      elseif badindex then
+        out[#out + 1] = "%!" .. verb .. "(BADINDEX)"
+      elseif argnum > n then
+        out[#out + 1] = "%!" .. verb .. "(MISSING)"
       else
-        if f.minus then f.zero = false end
-        print_value(out, v, verb, f, 0)
+        local v = args[argnum]
+        argnum = argnum + 1
+        if v == NULL then v = nil end
+        if verb == "T" then
+          out[#out + 1] = pad(f, value.typename(v))
+        elseif verb == "v" and f.sharp then
+          f.sharp, f.sharpv = false, true
+          print_value(out, v, "v", f, 0)
+        elseif verb == "w" then
+          print_value(out, v, "v", f, 0)
+        else
+          if f.minus then f.zero = false end
+          print_value(out, v, verb, f, 0)
+        end
       end
     end
   end
@@ -534,5 +587,4 @@ function M.sprintf(fs, args, n)
   return concat(out)
 end
 
-local _ = getmetatable and IntMT and TimeMT
 return M

@@ -18,11 +18,12 @@ local utf8 = require "easegress.template.utf8"
 local M = {}
 
 local type, pairs, ipairs, tostring, tonumber, error, select = type, pairs, ipairs, tostring, tonumber, error, select
-local getmetatable, setmetatable = getmetatable, setmetatable
-local format, sub, byte, char, rep, find, gsub = string.format, string.sub, string.byte, string.char, string.rep, string.find, string.gsub
+local getmetatable = getmetatable
+local format, sub, byte, char, rep = string.format, string.sub, string.byte, string.char, string.rep
+local find, gsub = string.find, string.gsub
 local concat, sort = table.concat, table.sort
 local floor, huge, fmod = math.floor, math.huge, math.fmod
-local kind, NULL, ArrayMT, IntMT = value.kind, value.null, value.array_mt, value.int_mt
+local kind, NULL = value.kind, value.null
 local mkint, array, truth = value.int, value.array, value.truth
 
 local NILDEREF = "runtime error: invalid memory address or nil pointer dereference"
@@ -367,19 +368,17 @@ M.query_escape = query_escape
 
 -- url.QueryUnescape: the string, or raises Go's error.
 local function query_unescape(s)
-  local bad = s:match("%%[^%%]?[^%%]?")
   for esc in s:gmatch("%%..?") do
-    if not esc:match("^%%%x%x$") then
-      bad = esc
-      error(format("invalid URL escape %s", gofmt.quote(bad)), 0)
-    end
+    if not esc:match("^%%%x%x$") then error(format("invalid URL escape %s", gofmt.quote(esc)), 0) end
   end
   s = s:gsub("+", " ")
   return (s:gsub("%%(%x%x)", function(h) return char(tonumber(h, 16)) end))
 end
 
 -- template.HTMLEscapeString.
-local html_escapes = { ["<"] = "&lt;", [">"] = "&gt;", ["&"] = "&amp;", ["'"] = "&#39;", ['"'] = "&#34;", ["\0"] = "\239\191\189" }
+local html_escapes = {
+  ["<"] = "&lt;", [">"] = "&gt;", ["&"] = "&amp;", ["'"] = "&#39;", ['"'] = "&#34;", ["\0"] = "\239\191\189",
+}
 local function html_escape(s) return (gsub(s, "[<>&'\"%z]", html_escapes)) end
 
 -- template.JSEscapeString.
@@ -444,11 +443,10 @@ local function path_clean(p)
   local rooted = sub(p, 1, 1) == "/"
   local parts = {}
   for seg in p:gmatch("[^/]+") do
-    if seg == "." then -- skip
-    elseif seg == ".." then
+    if seg == ".." then
       if #parts > 0 and parts[#parts] ~= ".." then parts[#parts] = nil
       elseif not rooted then parts[#parts + 1] = ".." end
-    else
+    elseif seg ~= "." then
       parts[#parts + 1] = seg
     end
   end
@@ -759,7 +757,9 @@ def("durationRound", "a", function(d)
   end
   local u = ns < 0 and -ns or ns
   local hour = 3600e9
-  local units = { { 24 * 365 * hour, "y" }, { 24 * 30 * hour, "mo" }, { 24 * hour, "d" }, { hour, "h" }, { 60e9, "m" }, { 1e9, "s" } }
+  local units = {
+    { 24 * 365 * hour, "y" }, { 24 * 30 * hour, "mo" }, { 24 * hour, "d" }, { hour, "h" }, { 60e9, "m" }, { 1e9, "s" },
+  }
   for _, unit in ipairs(units) do
     if u > unit[1] then return format("%d", floor(u / unit[1])) .. unit[2] end
   end
@@ -781,7 +781,9 @@ end)
 def("substr", "i i s", function(start, stop, s)
   local a, b, len = start.i, stop.i, #s
   if a < 0 then
-    if b < 0 or b > len then error(format("runtime error: slice bounds out of range [:%d] with length %d", b, len), 0) end
+    if b < 0 or b > len then
+      error(format("runtime error: slice bounds out of range [:%d] with length %d", b, len), 0)
+    end
     return sub(s, 1, b)
   end
   if b < 0 or b > len then
@@ -828,8 +830,9 @@ def("initials", "s", function(s)
   end
   return concat(out)
 end)
-def("randAlphaNum", "i", function(n) return random_string(n.i, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") end)
-def("randAlpha", "i", function(n) return random_string(n.i, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") end)
+local ALPHA = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+def("randAlphaNum", "i", function(n) return random_string(n.i, ALPHA .. "0123456789") end)
+def("randAlpha", "i", function(n) return random_string(n.i, ALPHA) end)
 def("randNumeric", "i", function(n) return random_string(n.i, "0123456789") end)
 def("randAscii", "i", function(n)
   local chars = {}
@@ -1582,5 +1585,4 @@ end)
 def("urlQueryUnescape", "s", query_unescape)
 def("urlQueryEscape", "s", query_escape)
 
-local _ = { IntMT, ArrayMT, setmetatable, tostring }
 return M

@@ -17,7 +17,8 @@ end)()
 local M32 = 4294967296
 local band, bor, bxor, bnot, rshift, lshift
 if bitlib then
-  local b_and, b_or, b_xor, b_not, b_rs, b_ls = bitlib.band, bitlib.bor, bitlib.bxor, bitlib.bnot, bitlib.rshift, bitlib.lshift
+  local b_and, b_or, b_xor, b_not = bitlib.band, bitlib.bor, bitlib.bxor, bitlib.bnot
+  local b_rs, b_ls = bitlib.rshift, bitlib.lshift
   band = function(a, b) return b_and(a, b) % M32 end
   bor = function(a, b) return b_or(a, b) % M32 end
   bxor = function(a, b, c)

@@ -6,7 +6,7 @@ local utf8 = require "easegress.template.utf8"
 
 local M = {}
 
-local type, tostring, tonumber, error, setmetatable = type, tostring, tonumber, error, setmetatable
+local type, tonumber, error, setmetatable = type, tonumber, error, setmetatable
 local byte, sub, format, rep = string.byte, string.sub, string.format, string.rep
 local concat = table.concat
 local kind, NULL, ArrayMT = value.kind, value.null, value.array_mt
@@ -18,9 +18,16 @@ local short_escapes = {
 
 -- The JSON string body (no quotes) of s, escaped like Go's json.Marshal.
 local function escape(s)
-  if not s:find('[%c"\\<>&\128-\255]') then return s end
+  local len = #s
+  local first = 1
+  while first <= len do
+    local c = byte(s, first)
+    if c < 0x20 or c == 34 or c == 92 or c == 60 or c == 62 or c == 38 or c >= 0x80 then break end
+    first = first + 1
+  end
+  if first > len then return s end
   local out, n = {}, 0
-  local i, len, start = 1, #s, 1
+  local i, start = first, 1
   while i <= len do
     local c = byte(s, i)
     local piece, w = nil, 1

@@ -413,7 +413,6 @@ function compile_node(prog, node)
   elseif t == "any" then emit(prog, ANY)
   elseif t == "anynl" then emit(prog, ANYNL)
   elseif t == "assert" then emit(prog, ASSERT, node.k)
-  elseif t == "empty" then -- nothing
   elseif t == "cat" then
     for _, n in ipairs(node.list) do compile_node(prog, n) end
   elseif t == "alt" then
@@ -479,7 +478,9 @@ local function in_ranges(r, c)
   return false
 end
 
-local function is_word(c) return c and ((c >= 48 and c <= 57) or (c >= 65 and c <= 90) or (c >= 97 and c <= 122) or c == 95) end
+local function is_word(c)
+  return c and ((c >= 48 and c <= 57) or (c >= 65 and c <= 90) or (c >= 97 and c <= 122) or c == 95)
+end
 
 local function assert_ok(k, s, pos, len)
   if k == "bot" then return pos == 1 end
@@ -494,15 +495,13 @@ end
 
 -- Runs the program from position start; returns the capture array (1-based positions,
 -- caps[0], caps[1] the whole match as [start, end)) or nil.
-local function backtrack(re, s, start, visited)
+local function backtrack(re, s, start, visited, stack, caps)
   local prog, len = re.prog, #s
   local ncap = re.ncap * 2 + 1
-  local caps = {}
-  for k = 0, ncap do caps[k] = false end
+  for k = 2, ncap do caps[k] = false end
   local stride = len + 2
-  local stack, sp = {}, 0
+  local sp = 0
   local pc, pos = 1, start
-  caps[0] = start
   while true do
     while true do
       local key = pc * stride + pos
@@ -525,67 +524,118 @@ local function backtrack(re, s, start, visited)
       elseif op == ANY or op == ANYNL then
         local c = byte(s, pos)
         if not c or (c == 10 and op == ANY) then break end
-        local w = 1
-        if c >= 0x80 then _, w = decode(s, pos) end
-        pos = pos + w
+        if c >= 0x80 then
+          local _, w = decode(s, pos)
+          pos = pos + w
+        else
+          pos = pos + 1
+        end
         pc = pc + 1
       elseif op == SPLIT then
-        sp = sp + 1
-        stack[sp] = { ins[3], pos }
+        stack[sp + 1], stack[sp + 2], stack[sp + 3] = ins[3], pos, false
+        sp = sp + 3
         pc = ins[2]
       elseif op == JMP then
         pc = ins[2]
       elseif op == SAVE then
         local n = ins[2]
-        sp = sp + 1
-        stack[sp] = { -1, n, caps[n] }
+        stack[sp + 1], stack[sp + 2], stack[sp + 3] = -1, n, caps[n]
+        sp = sp + 3
         caps[n] = pos
         pc = pc + 1
       elseif op == ASSERT then
         if assert_ok(ins[2], s, pos, len) then pc = pc + 1 else break end
-      elseif op == MATCH then
-        caps[1] = pos
-        return caps
+      else -- MATCH
+        local out = { [0] = start, pos }
+        for k = 2, ncap do out[k] = caps[k] end
+        return out
       end
     end
     -- backtrack
     while true do
       if sp == 0 then return nil end
-      local job = stack[sp]
-      stack[sp] = nil
-      sp = sp - 1
-      if job[1] == -1 then
-        caps[job[2]] = job[3]
+      local a, b, c = stack[sp - 2], stack[sp - 1], stack[sp]
+      sp = sp - 3
+      if a == -1 then
+        caps[b] = c
       else
-        pc, pos = job[1], job[2]
+        pc, pos = a, b
         break
       end
     end
   end
 end
 
+-- The bytes a match can start with, as a Lua pattern class, or nil when any (or an empty
+-- match) is possible.
+local function first_bytes(prog)
+  local set, seen = {}, {}
+  local any = false
+  local function walk(pc)
+    if seen[pc] or any then return end
+    seen[pc] = true
+    local ins = prog[pc]
+    local op = ins[1]
+    if op == LIT then set[byte(ins[2], 1)] = true
+    elseif op == CHAR then
+      local r = ins[2]
+      for k = 1, #r, 2 do
+        local lo, hi = r[k], r[k + 1]
+        if hi >= 0x80 then
+          for c = 0xC2, 0xF4 do set[c] = true end
+          if lo < 0x80 then for c = lo, 0x7F do set[c] = true end end
+        else
+          for c = lo, hi do set[c] = true end
+        end
+      end
+      -- an invalid byte decodes as U+FFFD
+      if in_ranges(r, 0xFFFD) then for c = 0x80, 0xFF do set[c] = true end end
+    elseif op == SPLIT then walk(ins[2]); walk(ins[3])
+    elseif op == JMP then walk(ins[2])
+    elseif op == SAVE or op == ASSERT then walk(pc + 1)
+    else any = true end -- ANY, ANYNL, MATCH
+  end
+  walk(1)
+  -- continuation bytes would land inside a rune: no filter then
+  if any or set[0x80] then return nil end
+  local out = {}
+  for c = 0, 255 do
+    if set[c] then
+      local ch = string.char(c)
+      if c == 0 then out[#out + 1] = "%z"
+      elseif ch:match("%w") or c >= 0x80 then out[#out + 1] = ch
+      else out[#out + 1] = "%" .. ch end
+    end
+  end
+  if #out == 0 then return nil end
+  return "[" .. table.concat(out) .. "]"
+end
+
 local Regexp = {}
 Regexp.__index = Regexp
 
--- The first match at or after byte position init: caps (see backtrack) or nil.
+-- The first match at or after byte position init: the captures (1-based positions; [0], [1]
+-- the whole match as [start, end); false for a group that did not take part) or nil.
 function Regexp:exec(s, init)
   init = init or 1
   local len = #s
-  local visited = {}
+  local visited, stack, caps = {}, {}, {}
   if self.anchored then
     if init ~= 1 then return nil end
-    return backtrack(self, s, 1, visited)
+    return backtrack(self, s, 1, visited, stack, caps)
   end
-  local prefix = self.prefix
+  local prefix, class = self.prefix, self.first
   local pos = init
   while pos <= len + 1 do
     if prefix then
-      local p = find(s, prefix, pos, true)
-      if not p then return nil end
-      pos = p
+      pos = find(s, prefix, pos, true)
+      if not pos then return nil end
+    elseif class then
+      pos = find(s, class, pos)
+      if not pos then return nil end
     end
-    local caps = backtrack(self, s, pos, visited)
-    if caps then return caps end
+    local m = backtrack(self, s, pos, visited, stack, caps)
+    if m then return m end
     local c = byte(s, pos)
     if not c then break end
     if c >= 0x80 then
@@ -684,7 +734,7 @@ function Regexp:replace_all(s, repl, literal)
     last_end = caps[1]
     local c = byte(s, pos)
     local w = 1
-    if c and c >= 0x80 then _, w = decode(s, pos) end
+    if c and c >= 0x80 then w = select(2, decode(s, pos)) end
     if pos + w > caps[1] then pos = pos + w
     elseif pos + 1 > caps[1] then pos = pos + 1
     else pos = caps[1] end
@@ -736,7 +786,7 @@ function M.compile(src)
   -- a pattern starting with ^ (not multi-line) only matches at the start
   local first = ast.t == "cat" and ast.list[1] or ast
   if first and first.t == "assert" and first.k == "bot" then re.anchored = true end
-  if prog[1][1] == LIT then re.prefix = prog[1][2] end
+  if prog[1][1] == LIT then re.prefix = prog[1][2] else re.first = first_bytes(prog) end
   if cache_n >= 256 then cache, cache_n = {}, 0 end
   cache[src] = re
   cache_n = cache_n + 1

@@ -118,7 +118,8 @@ local function load_zone(name)
   if z then return z end
   if name:find("%.%.") or name:sub(1, 1) == "/" then return nil, "time: invalid location name" end
   local tz
-  for _, dir in ipairs({ os.getenv("ZONEINFO") or "", "/usr/share/zoneinfo", "/usr/share/lib/zoneinfo", "/usr/lib/locale/TZ" }) do
+  local dirs = { os.getenv("ZONEINFO") or "", "/usr/share/zoneinfo", "/usr/share/lib/zoneinfo", "/usr/lib/locale/TZ" }
+  for _, dir in ipairs(dirs) do
     if dir ~= "" then
       tz = read_tzif(dir .. "/" .. name)
       if tz then break end
@@ -196,10 +197,6 @@ end
 ---------------------------------------------------------------------------------------------
 -- Layouts
 
-local std_names = {
-  "January", "Jan", "Monday", "Mon", "MST",
-}
-
 local function lower_start(s, i)
   local c = byte(s, i)
   return c and c >= 97 and c <= 122
@@ -261,7 +258,6 @@ local function std_chunk(layout, i)
   end
   return nil
 end
-local _ = std_names
 
 local function tz_numeric(off, z, iso)
   if iso and off == 0 then return "Z" end
@@ -468,11 +464,11 @@ function M.parse(layout, s, zone)
   if mo < 1 or mo > 12 then error(format("parsing time %q: month out of range", s), 0) end
   if yday then
     local day0 = days_from_civil(y, 1, 1) + yday - 1
-    local yy
-    yy, mo, d = civil_from_days(day0)
-    local _ = yy
+    local _
+    _, mo, d = civil_from_days(day0)
   end
-  local dim = { 31, (y % 4 == 0 and (y % 100 ~= 0 or y % 400 == 0)) and 29 or 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
+  local feb = (y % 4 == 0 and (y % 100 ~= 0 or y % 400 == 0)) and 29 or 28
+  local dim = { 31, feb, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
   if d < 1 or d > dim[mo] then error(format("parsing time %q: day out of range", s), 0) end
   if h > 23 or mi > 59 or sec > 59 then error(format("parsing time %q: time out of range", s), 0) end
   local wall = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec
