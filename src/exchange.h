@@ -54,6 +54,7 @@ struct eg_exchange {
     struct lua_State *block_L;       /* a blocking wait outside a request (spec runner) */
     int block_nresults;
     bool block_done;
+    bool background;                 /* a timer or init run: no client, no pipeline */
     eg_buf *trace;                   /* specs: "alias=result;" per node run, when set */
     uint64_t start_ns, filter_start_ns;
     const char *route_rewrite;

@@ -581,6 +581,7 @@ void eg_lua_api_open(lua_State *L)
     lua_newtable(L);
     luaL_register(L, NULL, api);
     eg_lua_waits_register(L);
+    eg_lua_background_register(L);
     eg_lua_libs_register(L);
     lua_setfield(L, -2, "easegress.c");
     lua_pop(L, 2);

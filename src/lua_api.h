@@ -45,6 +45,8 @@ void eg_lua_waits_register(lua_State *L);
  * has pushed its results on L (returns their count). */
 eg_exchange *eg_lua_blocking_exchange(lua_State *L);
 int eg_lua_blocking_wait(lua_State *L, eg_exchange *x);
+/* timer_start, timer_cancel (lua_background.c). */
+void eg_lua_background_register(lua_State *L);
 /* eg.http.request's C side (lua_http.c). */
 int eg_lua_http_request(lua_State *L);
 

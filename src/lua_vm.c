@@ -161,6 +161,7 @@ void eg_lua_vm_free(eg_lua_vm *vm)
 {
     if (!vm)
         return;
+    eg_lua_background_free(vm);
     lua_close(vm->L);
     free(vm);
 }
@@ -213,6 +214,11 @@ static bool runtime_call(eg_lua_vm *vm, const char *fn, int nargs, int nresults,
     }
     lua_remove(L, base);
     return true;
+}
+
+bool eg_lua_vm_call(eg_lua_vm *vm, const char *fn, int nargs, int nresults, char *err, size_t errlen)
+{
+    return runtime_call(vm, fn, nargs, nresults, err, errlen);
 }
 
 /* Push the worker's instance of a Lua filter, creating it on first use. */
@@ -349,6 +355,10 @@ void eg_lua_wait_complete(eg_exchange *x, lua_State *co, int (*push)(lua_State *
         co = main;
         push = push_nothing;
         ud = NULL;
+    }
+    if (x->background) {
+        eg_lua_background_resume(vm, x, main, push(main, ud));
+        return;
     }
     const char *result = "";
     x->on_abort = NULL;

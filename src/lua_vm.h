@@ -32,6 +32,18 @@ bool eg_lua_kind_from_dir(const char *kind, const char *dir);
 /* Close the supervisor's VM (at exit: C libraries it loaded, like cjson, keep malloc'd
  * buffers that only lua_close frees, and LeakSanitizer cannot see into LuaJIT's heap). */
 void eg_lua_kinds_free(void);
+/* ---- background work: timers and the init script (lua_background.c) ---- */
+struct lua_State;
+/* runtime.<fn>(args on the VM's stack) under the traceback handler. */
+bool eg_lua_vm_call(eg_lua_vm *vm, const char *fn, int nargs, int nresults, char *err, size_t errlen);
+struct lua_State *eg_lua_vm_state(eg_lua_vm *vm);
+/* Resume a background coroutine after a wait (called by the wait completion). */
+void eg_lua_background_resume(eg_lua_vm *vm, eg_exchange *x, struct lua_State *co, int nargs);
+/* Run `path` in this worker's VM once its loop runs (--init-script). */
+void eg_lua_run_init_script(eg_lua_vm *vm, const char *path);
+/* Stop every timer (worker shutdown); their handles close on the next loop turn. */
+void eg_lua_stop_timers(eg_lua_vm *vm);
+void eg_lua_background_free(eg_lua_vm *vm);
 /* easegress-server --busted DIR */
 int eg_busted_run(const eg_options *o);
 

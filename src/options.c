@@ -19,6 +19,7 @@ static const char usage[] =
     "  --strict                      reject unknown fields instead of warning\n"
     "  --drain-timeout SECONDS       graceful shutdown limit (default 30)\n"
     "  --access-log PATH             access log file, - for stdout (default -)\n"
+    "  --init-script FILE            Lua run in every worker at start (timers, warm-up)\n"
     "  --disable-access-log          no access log\n"
     "  --shared-dict NAME=CAPACITY   a Lua shared dictionary eg.shared.NAME of CAPACITY entries\n"
     "                                (repeatable; `default`, 10000 entries, always exists)\n"
@@ -40,6 +41,7 @@ static const char **value_slot(eg_options *o, const char *flag, const char **wor
     if (!strcmp(flag, "workers")) return workers;
     if (!strcmp(flag, "drain-timeout")) return drain;
     if (!strcmp(flag, "access-log")) return &o->access_log;
+    if (!strcmp(flag, "init-script")) return &o->init_script;
     if (!strcmp(flag, "filter-dir") && o->nfilter_dirs < 16) return &o->filter_dirs[o->nfilter_dirs++];
     if (!strcmp(flag, "shared-dict") && o->nshared_dicts < 32) return &o->shared_dicts[o->nshared_dicts++];
     return NULL;

@@ -20,6 +20,7 @@ typedef struct {
     bool no_master;
     unsigned drain_seconds;
     const char *access_log;      /* path, "-" for stdout */
+    const char *init_script;     /* Lua run in every worker at start */
     bool disable_access_log;
     const char *shared_dicts[32]; /* --shared-dict NAME=CAPACITY (checked when parsed) */
     int nshared_dicts;

@@ -101,6 +101,7 @@ int eg_server_run(const eg_options *o, int master_fd)
     }
     eg_supervisor_init(&s->supervisor, store, master_fd, o->workers, o->strict);
     s->supervisor.access_log_fd = open_access_log(o);
+    s->supervisor.init_script = o->init_script;
     eg_supervisor_start(&s->supervisor);
     for (int i = 0; i < o->nfilter_dirs && i < 16; i++)
         s->watches[i] = eg_filter_watch_start(&s->loop, o->filter_dirs[i], on_filter_dir_change, &s->supervisor);

@@ -464,7 +464,7 @@ void eg_supervisor_start(eg_supervisor *s)
         }
     }
     for (int i = 0; i < s->nworkers; i++)
-        s->workers[i] = eg_worker_start(i, s->nworkers, snap, s->access_log_fd);
+        s->workers[i] = eg_worker_start(i, s->nworkers, snap, s->access_log_fd, s->init_script);
 }
 
 void eg_supervisor_stop(eg_supervisor *s, uint64_t drain_ms)

@@ -32,6 +32,7 @@ typedef struct {
     uint64_t generation;
     bool strict;
     int access_log_fd;         /* -1: no access log */
+    const char *init_script;   /* run in every worker's VM at start (--init-script) */
     eg_snapshot *last;         /* the last published snapshot's contents (no holder) */
 } eg_supervisor;
 

@@ -239,6 +239,8 @@ static void on_wake(uv_async_t *a)
         w->stopped = true;
         reconcile_listeners(w, w->snap, true);
         eg_upstream_pool_close(w->upstreams);
+        if (w->lua)
+            eg_lua_stop_timers(w->lua);
         uv_close((uv_handle_t *)&w->wake, NULL);
         eg_access_log_flush(&w->access_log);
         uv_timer_init(&w->loop, &w->drain_timer);
@@ -258,7 +260,8 @@ static void worker_main(void *arg)
     uv_run(&w->loop, UV_RUN_DEFAULT);
 }
 
-eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, int access_log_fd)
+eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, int access_log_fd,
+                           const char *init_script)
 {
     eg_worker *w = calloc(1, sizeof *w);
     w->id = id;
@@ -271,6 +274,8 @@ eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, int acces
     w->upstreams = eg_upstream_pool_new(&w->loop);
     w->lua = eg_lua_vm_new(w);
     eg_access_log_init(&w->access_log, &w->loop, access_log_fd);
+    if (w->lua && init_script)
+        eg_lua_run_init_script(w->lua, init_script);
     adopt(w, initial);
     if (uv_thread_create(&w->thread, worker_main, w) != 0) {
         eg_error("cannot start worker thread %d", id);

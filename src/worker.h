@@ -44,7 +44,8 @@ typedef struct eg_worker {
     uv_timer_t drain_timer;
 } eg_worker;
 
-eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, int access_log_fd);
+eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, int access_log_fd,
+                           const char *init_script);
 /* A worker without a thread or snapshot, driven by its caller (busted specs). */
 eg_worker *eg_worker_new_inline(void);
 void eg_worker_free_inline(eg_worker *w);

@@ -122,6 +122,22 @@ function eg.wait(...)
   return unpack(values, 1, #tasks)
 end
 
+-- ---- timers ----
+-- eg.timer.at(ms, fn, ...) runs fn once after ms; eg.timer.every(ms, fn, ...) every ms.
+-- Each run is a coroutine of its own that may wait (eg.http.request, eg.sleep). Both return
+-- a handle with :cancel(). Timers live in the worker that created them.
+eg.timer = {}
+
+local function start_timer(ms, repeat_, fn, ...)
+  assert(type(fn) == "function", "a timer needs a function")
+  local args = { n = select("#", ...), ... }
+  local id = C.timer_start(ms, repeat_, function() return fn(unpack(args, 1, args.n)) end)
+  return { id = id, cancel = function() return C.timer_cancel(id) end }
+end
+
+function eg.timer.at(ms, fn, ...) return start_timer(ms, false, fn, ...) end
+function eg.timer.every(ms, fn, ...) return start_timer(ms, true, fn, ...) end
+
 eg.http = {}
 
 -- eg.http.request{ method = "GET", url = "http://host:port/path?q", headers = {...},

@@ -148,6 +148,23 @@ function M.runner(inst, x, ns)
   end
 end
 
+-- The body of a background run (a timer's tick, the init script): x is its own exchange.
+function M.background(fn, x)
+  current[coroutine.running()] = x
+  local ok, err = xpcall(fn, traceback)
+  current[coroutine.running()] = nil
+  if not ok then eg.log.error("timer/init: " .. tostring(err)) end
+end
+
+-- --init-script: the file as a function, in the filters' sandbox.
+function M.load_init(path)
+  local dir = path:match("^(.*)/[^/]*$") or "."
+  local read = disk_reader({})
+  local chunk, err = load_chunk(read, path, sandbox_env(dir, read))
+  if not chunk then error(err, 0) end
+  return chunk
+end
+
 -- C asks, when a task ended: may the request's coroutine, waiting in eg.wait, go on?
 function M.tasks_ready(x)
   local pending = eg._waiting[x]
