@@ -162,9 +162,9 @@ local function decoded_path(raw)
 end
 
 -- Every value of a request header, one per header line (Go's Header.Values).
-local function header_values(ctx, name)
+local function header_values(lines, name)
   local values, lower = {}, name:lower()
-  for _, h in ipairs(C.header_list(ctx.req._x, ctx.req._ns, false)) do
+  for _, h in ipairs(lines) do
     if h[1]:lower() == lower then values[#values + 1] = h[2] end
   end
   return values
@@ -178,8 +178,8 @@ local function matcher_match(sm, v)
   return re.find(v, sm.regex) ~= nil
 end
 
-local function match_one_header(ctx, name, sm)
-  local values = header_values(ctx, name)
+local function match_one_header(lines, name, sm)
+  local values = header_values(lines, name)
   if #values == 0 then return sm.empty end
   if sm.empty then return false end
   for _, v in ipairs(values) do
@@ -195,10 +195,16 @@ local function match_path(rule, path)
   return path:sub(1, #rule.path_prefix) == rule.path_prefix
 end
 
-local function match_headers(ctx, rule)
+-- state.lines: the request's header lines, read once per handle() when a rule needs them.
+local function match_headers(ctx, rule, state)
   if #rule.headers == 0 then return true end
+  local lines = state.lines
+  if not lines then
+    lines = C.header_list(ctx.req._x, ctx.req._ns, false)
+    state.lines = lines
+  end
   for _, h in ipairs(rule.headers) do
-    if match_one_header(ctx, h.name, h.matcher) then
+    if match_one_header(lines, h.name, h.matcher) then
       if not rule.match_all_headers then return true end
     elseif rule.match_all_headers then
       return false
@@ -209,8 +215,9 @@ end
 
 function M:handle(ctx)
   local path = decoded_path(ctx.req:path())
+  local state = {}
   for _, rule in ipairs(self.rules) do
-    if match_path(rule, path) and match_headers(ctx, rule) then
+    if match_path(rule, path) and match_headers(ctx, rule, state) then
       -- A new response: nothing of an earlier one is kept.
       for name in pairs(ctx.resp:headers()) do ctx.resp:del_header(name) end
       ctx:respond(rule.code, rule.body)
