@@ -13,7 +13,9 @@ local NS = {
   ms = 1e6, s = 1e9, m = 60e9, h = 3600e9,
 }
 
-local MAX_NS = 9223372036854775807 -- 1<<63 - 1
+-- Go's limit is 1<<63 - 1 ns; in doubles that is 2^63, so the last 2^10 ns below it are
+-- refused too (a 292-year duration, never a real one).
+local LIMIT_NS = 2 ^ 63
 
 local function invalid(orig, why)
   if why then return nil, string.format("time: %s in duration %q", why, orig) end
@@ -46,9 +48,9 @@ function M.parse(s)
     local v = tonumber(int ~= "" and int or "0")
     if frac and frac ~= "" then v = v + tonumber("0." .. frac) end
     total = total + v * scale
-    if total > MAX_NS + 1 then return invalid(orig) end
+    if total > LIMIT_NS then return invalid(orig) end
   end
-  if total > MAX_NS + 1 or (total > MAX_NS and not neg) then return invalid(orig) end
+  if total > LIMIT_NS or (total == LIMIT_NS and not neg) then return invalid(orig) end
   total = total / 1e6
   return neg and -total or total
 end
