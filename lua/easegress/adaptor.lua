@@ -33,14 +33,20 @@ function M.apply_header_spec(view, h)
   for name, value in pairs(h.add or {}) do view:add_header(name, value) end
 end
 
-local function is_gzip(view)
-  local enc = view:header("Content-Encoding")
-  return enc ~= nil and enc:lower():find("gzip", 1, true) ~= nil
+-- The Content-Encoding of a request or response view, lower-cased and trimmed ("" when
+-- absent or "identity").
+local function encoding(view)
+  local enc = (view:header("Content-Encoding") or ""):lower():match("^%s*(.-)%s*$")
+  if enc == "identity" then return "" end
+  return enc
 end
 
 -- compress/decompress the body of a request or response view. Returns nil or an error.
+-- As Easegress: only a body whose Content-Encoding is gzip is decompressed (anything else,
+-- "gzip, br" included, is left alone); Content-Encoding is then removed.
 function M.decompress(view)
-  if not is_gzip(view) then return nil end
+  local enc = encoding(view)
+  if enc ~= "gzip" and enc ~= "x-gzip" then return nil end
   local plain, err = C.gunzip(view:body() or "")
   if not plain then return err end
   view:set_body(plain)
@@ -48,8 +54,11 @@ function M.decompress(view)
   return nil
 end
 
+-- A body that already has a Content-Encoding (gzip or any other) is left alone, as
+-- Easegress's RequestAdaptor does (its ResponseAdaptor only looks for gzip, and would label
+-- a br body gzip; here neither does).
 function M.compress(view)
-  if is_gzip(view) then return nil end
+  if encoding(view) ~= "" then return nil end
   local packed, err = C.gzip(view:body() or "")
   if not packed then return err end
   view:set_body(packed)
@@ -57,9 +66,29 @@ function M.compress(view)
   return nil
 end
 
+-- A new body replaces an encoded one: Content-Encoding goes with it (Easegress).
+function M.set_body(view, body)
+  view:set_body(body)
+  view:del_header("Content-Encoding")
+end
+
 function M.check_codec(value, what)
   if value ~= nil and value ~= "" and value ~= "gzip" then
     error(what .. ": only gzip is supported", 0)
+  end
+end
+
+-- compress, decompress and body of an adaptor's spec, checked as Easegress does.
+function M.check_codecs(spec)
+  M.check_codec(spec.compress, "compress")
+  M.check_codec(spec.decompress, "decompress")
+  local compress = spec.compress ~= nil and spec.compress ~= ""
+  local decompress = spec.decompress ~= nil and spec.decompress ~= ""
+  if compress and decompress then
+    error("compress and decompress cannot both be set", 0)
+  end
+  if decompress and spec.body ~= nil and spec.body ~= "" then
+    error("decompress: no need to decompress when body is set", 0)
   end
 end
 

@@ -40,8 +40,7 @@ function M.new(spec)
   if spec.sign ~= nil then error("sign: request signing is not implemented yet", 0) end
   check_path(spec.path, "path")
   adaptor.check_header_spec(spec.header, "header")
-  adaptor.check_codec(spec.compress, "compress")
-  adaptor.check_codec(spec.decompress, "decompress")
+  adaptor.check_codecs(spec)
   if spec.method ~= nil and not spec.method:match("^%u+$") then error("method: invalid method", 0) end
   return setmetatable({ spec = spec, tpl = builder.compile(spec, spec.name) }, { __index = M })
 end
@@ -76,8 +75,8 @@ function M:handle(ctx)
     body = builder.field(out, "body") or body
     host = builder.field(out, "host") or host
   end
+  -- Easegress's order: method, path, header, body, host, then compress or decompress.
   local req = ctx.req
-  if spec.decompress == "gzip" and adaptor.decompress(req) then return "decompressFailed" end
   if method and method ~= "" then req:set_method(method:upper()) end
   if path then
     local new = adapt_path(path, req:path())
@@ -85,9 +84,10 @@ function M:handle(ctx)
     req:set_path(new)
   end
   adaptor.apply_header_spec(req, header)
-  if body ~= nil and body ~= "" then req:set_body(tostring(body)) end
+  if body ~= nil and body ~= "" then adaptor.set_body(req, tostring(body)) end
   if host and host ~= "" then C.req_set(ctx._x, ctx._ns, "host", host) end
   if spec.compress == "gzip" and adaptor.compress(req) then return "compressFailed" end
+  if spec.decompress == "gzip" and adaptor.decompress(req) then return "decompressFailed" end
 end
 
 return M

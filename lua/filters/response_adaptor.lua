@@ -19,8 +19,7 @@ local M = {
 
 function M.new(spec)
   adaptor.check_header_spec(spec.header, "header")
-  adaptor.check_codec(spec.compress, "compress")
-  adaptor.check_codec(spec.decompress, "decompress")
+  adaptor.check_codecs(spec)
   return setmetatable({ spec = spec, tpl = builder.compile(spec, spec.name) }, { __index = M })
 end
 
@@ -38,10 +37,11 @@ function M:handle(ctx)
     header = builder.field(out, "header") or header
     body = builder.field(out, "body") or body
   end
-  if spec.decompress == "gzip" and adaptor.decompress(resp) then return "decompressFailed" end
+  -- Easegress's order: header, body, then compress or decompress.
   adaptor.apply_header_spec(resp, header)
-  if body ~= nil and body ~= "" then resp:set_body(tostring(body)) end
+  if body ~= nil and body ~= "" then adaptor.set_body(resp, tostring(body)) end
   if spec.compress == "gzip" and adaptor.compress(resp) then return "compressFailed" end
+  if spec.decompress == "gzip" and adaptor.decompress(resp) then return "decompressFailed" end
 end
 
 return M
