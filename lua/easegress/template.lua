@@ -938,13 +938,18 @@ function Gen:info(node, extra)
 end
 
 -- Looks up a template variable's Lua name.
-function Gen:var(name)
+-- (The parser declares a variable before its own pipeline, as Go's does, so {{$x := $x}}
+-- with no outer $x compiles; reading it then fails when executed, as in Go.)
+function Gen:var(name, node)
   if name == "$" then return "root" end
   for i = #self.scope, 1, -1 do
     local s = self.scope[i]
     if s.name == name then return s.lua end
   end
-  error("internal: undefined variable " .. name)
+  self:line(format("XERR(%s)", lua_str("undefined variable: " .. name)), node and self:info(node))
+  local t = self:tmp()
+  self:line("local " .. t)
+  return t
 end
 
 function Gen:alloc_var()
@@ -1016,7 +1021,7 @@ function Gen:arg(node, code)
   end
   if t == "dot" then return "dot" end
   if t == "field" then return self:chain("dot", node.idents, node) end
-  if t == "var" then return self:chain(self:var(node.name), node.idents, node) end
+  if t == "var" then return self:chain(self:var(node.name, node), node.idents, node) end
   if t == "chain" then
     local base = self:operand_value(node.node)
     return self:chain(base, node.idents, node)
@@ -1122,7 +1127,7 @@ function Gen:command(cmd, final)
     if has_args and (#idents > 0) then
       local base
       if t == "field" then base = "dot"
-      elseif t == "var" then base = self:var(head.name)
+      elseif t == "var" then base = self:var(head.name, head)
       else base = self:operand_value(head.node) end
       local recv_idents = {}
       for i = 1, #idents - 1 do recv_idents[i] = idents[i] end
@@ -1166,7 +1171,19 @@ function Gen:pipe_value(pipe)
   local v = self:commands(pipe)
   local t = self:tmp()
   self:line(format("local %s = %s; if %s == NULL then %s = nil end", t, v, t, t))
-  self:assign_decls(pipe, t)
+  if pipe.assign then
+    self:assign_decls(pipe, t)
+  else
+    -- a variable declared inside parentheses lives until the end of the enclosing control:
+    -- it is kept in the function's table of variables
+    for _, d in ipairs(pipe.decl) do
+      self.nvar = self.nvar + 1
+      local lua = "V[" .. self.nvar .. "]"
+      self.uses_vtable = true
+      self:line(format("%s = %s", lua, t))
+      self.scope[#self.scope + 1] = { name = d.name, lua = lua }
+    end
+  end
   return t
 end
 
@@ -1357,8 +1374,11 @@ function Gen:template_fn(key, tname, list)
   self:line(format("T[%s] = function(dot, depth)", lua_str(key)))
   self:line("local root = dot")
   self:line("local b, n = {}, 0")
-  if self.table_vars then self:line("local V = {}") end
+  self.uses_vtable = self.table_vars
+  local vline = #self.lines + 1
+  self:line("")
   self:list(list)
+  if self.uses_vtable then self.lines[vline] = "local V = {}" end
   self:line("return concat(b, \"\", 1, n)")
   self:line("end")
 end

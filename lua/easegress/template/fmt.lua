@@ -269,6 +269,10 @@ local function fmt_float(out, x, verb, f)
   elseif verb == "e" or verb == "E" or verb == "f" or verb == "F" then
     s = format_float(x, verb, f.prec or 6)
   elseif verb == "g" or verb == "G" then s = format_float(x, verb, f.prec or -1)
+  elseif (verb == "x" or verb == "X") and x == x and x ~= huge and x ~= -huge then
+    -- hexadecimal mantissa, binary exponent of at least two digits
+    s = (f.prec and format("%." .. f.prec .. "a", x) or format("%a", x)):gsub("p([-+])(%d)$", "p%10%2")
+    if verb == "X" then s = s:upper() end
   else
     return bad_verb(out, x, verb)
   end
