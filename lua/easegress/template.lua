@@ -39,6 +39,7 @@ local NULL, IntMT, TimeMT, ArrayMT = value.null, value.int_mt, value.time_mt, va
 local kind, mkint = value.kind, value.int
 
 local load = loadstring or load -- luacheck: ignore
+local getinfo = debug.getinfo
 
 -- Whether this Lua has goto (LuaJIT and Lua 5.2+): {{continue}} compiles to one.
 local goto_ok = load("goto x; ::x::") ~= nil
@@ -1423,7 +1424,7 @@ local function make_handler(self)
   return function(e)
     self.errline = nil
     for level = 2, 200 do
-      local info = debug.getinfo(level, "Sl")
+      local info = getinfo(level, "Sl")
       if not info then break end
       if info.source == chunkname then
         self.errline = info.currentline
