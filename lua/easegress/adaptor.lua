@@ -1,5 +1,6 @@
 -- easegress.adaptor: what RequestAdaptor and ResponseAdaptor share: header edits, gzip.
 local C = require "easegress.c"
+local builder = require "easegress.builder"
 
 local M = {}
 
@@ -23,6 +24,27 @@ function M.check_header_spec(h, what)
   end
   check_string_map(h.set, what .. ".set")
   check_string_map(h.add, what .. ".add")
+end
+
+-- The header of a template's output, as { del = {...}, set = {...}, add = {...} } of
+-- strings; raises on a malformed one.
+function M.header_from_template(h)
+  if h == nil then return nil end
+  if type(h) ~= "table" then error("header: must be a map", 0) end
+  local out = { del = {}, set = {}, add = {} }
+  local del = builder.field(h, "del")
+  if del ~= nil then
+    if type(del) ~= "table" then error("header.del: must be a list", 0) end
+    for _, n in ipairs(del) do out.del[#out.del + 1] = builder.scalar(n, "header.del") end
+  end
+  for _, op in ipairs({ "set", "add" }) do
+    local m = builder.field(h, op)
+    if m ~= nil then
+      if type(m) ~= "table" then error("header." .. op .. ": must be a map", 0) end
+      for k, v in pairs(m) do out[op][tostring(k)] = builder.scalar(v, "header." .. op .. "." .. k) end
+    end
+  end
+  return out
 end
 
 -- Easegress's order: delete, then set, then add.

@@ -65,6 +65,19 @@ function M.field(t, name)
   return nil
 end
 
+-- A scalar of a template's output as a string (Go's YAML decoder gives a string field the
+-- text of any scalar); nil stays nil; a map or a list is an error (raised).
+function M.scalar(v, what)
+  local t = type(v)
+  if v == nil or t == "string" then return v end
+  if t == "boolean" then return tostring(v) end
+  if t == "number" then
+    if v == math.floor(v) and v > -2^53 and v < 2^53 then return string.format("%d", v) end
+    return string.format("%.17g", v)
+  end
+  error(what .. ": must be a string, not a " .. (t == "table" and "map or list" or t), 0)
+end
+
 -- Headers as a template gives them: { name = { v1, v2 } } or { name = "v" }; applied with
 -- `set` semantics per name.
 function M.apply_headers(set_header, add_header, headers)

@@ -46,18 +46,45 @@ function M.new(spec)
 end
 
 -- Easegress's order: replace, else addPrefix, else trimPrefix, else regexpReplace.
+-- A regexp that does not compile (from a template) leaves the path alone, as in Easegress.
 local function adapt_path(p, path)
   if type(p) ~= "table" then return path end
-  if p.replace and p.replace ~= "" then return p.replace end
-  if p.addPrefix and p.addPrefix ~= "" then return p.addPrefix .. path end
-  if p.trimPrefix and p.trimPrefix ~= "" then
-    if path:sub(1, #p.trimPrefix) == p.trimPrefix then return path:sub(#p.trimPrefix + 1) end
+  local replace = builder.scalar(builder.field(p, "replace"), "path.replace")
+  if replace and replace ~= "" then return replace end
+  local add = builder.scalar(builder.field(p, "addPrefix"), "path.addPrefix")
+  if add and add ~= "" then return add .. path end
+  local trim = builder.scalar(builder.field(p, "trimPrefix"), "path.trimPrefix")
+  if trim and trim ~= "" then
+    if path:sub(1, #trim) == trim then return path:sub(#trim + 1) end
     return path
   end
-  if p.regexpReplace then
-    return (re.gsub(path, p.regexpReplace.regexp, p.regexpReplace.replace or ""))
+  local rr = builder.field(p, "regexpReplace")
+  if rr ~= nil then
+    if type(rr) ~= "table" then error("path.regexpReplace: must be a map", 0) end
+    local pattern = builder.scalar(builder.field(rr, "regexp"), "path.regexpReplace.regexp")
+    local repl = builder.scalar(builder.field(rr, "replace"), "path.regexpReplace.replace") or ""
+    local new, err = re.gsub(path, pattern or "", repl)
+    if not new then
+      eg.log.warn("RequestAdaptor: path.regexpReplace: " .. tostring(err))
+      return path
+    end
+    return new
   end
   return path
+end
+
+local function fail(ctx, why)
+  eg.log.warn("RequestAdaptor: " .. why)
+  ctx:respond(500, "500 Internal Server Error\n")
+  return "buildErr"
+end
+
+-- A template's value, or the static one when the template leaves it out or empty
+-- (Easegress: the template's field wins when it is not empty).
+local function pick(out, name, static)
+  local v = builder.field(out, name)
+  if v == nil or v == "" then return static end
+  return v
 end
 
 function M:handle(ctx)
@@ -65,21 +92,28 @@ function M:handle(ctx)
   local method, path, header, body, host = spec.method, spec.path, spec.header, spec.body, spec.host
   if self.tpl then
     local out, err = builder.render_yaml(self.tpl, ctx)
-    if not out then
-      eg.log.warn("RequestAdaptor: " .. err)
-      return ctx:respond(500, "500 Internal Server Error\n")
-    end
-    method = builder.field(out, "method") or method
-    path = builder.field(out, "path") or path
-    header = builder.field(out, "header") or header
-    body = builder.field(out, "body") or body
-    host = builder.field(out, "host") or host
+    if not out then return fail(ctx, err) end
+    if type(out) ~= "table" then return fail(ctx, "the template must produce a map") end
+    local ok, terr = pcall(function()
+      method = builder.scalar(pick(out, "method", method), "method")
+      path = pick(out, "path", path)
+      if type(path) ~= "table" and path ~= nil then error("path: must be a map", 0) end
+      local h = builder.field(out, "header")
+      if h ~= nil then header = adaptor.header_from_template(h) end
+      body = builder.scalar(pick(out, "body", body), "body")
+      host = builder.scalar(pick(out, "host", host), "host")
+      if method and not method:match("^[%w!#$%%&'*+.^_`|~-]+$") then
+        error("method: invalid method " .. method, 0)
+      end
+    end)
+    if not ok then return fail(ctx, terr) end
   end
   -- Easegress's order: method, path, header, body, host, then compress or decompress.
   local req = ctx.req
   if method and method ~= "" then req:set_method(method:upper()) end
   if path then
-    local new = adapt_path(path, req:path())
+    local ok, new = pcall(adapt_path, path, req:path())
+    if not ok then return fail(ctx, new) end
     if new == "" then new = "/" end
     req:set_path(new)
   end

@@ -23,6 +23,12 @@ function M.new(spec)
   return setmetatable({ spec = spec, tpl = builder.compile(spec, spec.name) }, { __index = M })
 end
 
+local function fail(ctx, why)
+  eg.log.warn("ResponseAdaptor: " .. why)
+  ctx:respond(500, "500 Internal Server Error\n")
+  return "buildErr"
+end
+
 function M:handle(ctx)
   local resp = ctx.resp
   if resp:status() == 0 then return "responseNotFound" end
@@ -30,12 +36,16 @@ function M:handle(ctx)
   local header, body = spec.header, spec.body
   if self.tpl then
     local out, err = builder.render_yaml(self.tpl, ctx)
-    if not out then
-      eg.log.warn("ResponseAdaptor: " .. err)
-      return ctx:respond(500, "500 Internal Server Error\n")
-    end
-    header = builder.field(out, "header") or header
-    body = builder.field(out, "body") or body
+    if not out then return fail(ctx, err) end
+    if type(out) ~= "table" then return fail(ctx, "the template must produce a map") end
+    local ok, terr = pcall(function()
+      local h = builder.field(out, "header")
+      if h ~= nil then header = adaptor.header_from_template(h) end
+      -- the template's body wins when it is not empty (Easegress)
+      local b = builder.field(out, "body")
+      if b ~= nil and b ~= "" then body = builder.scalar(b, "body") end
+    end)
+    if not ok then return fail(ctx, terr) end
   end
   -- Easegress's order: header, body, then compress or decompress.
   adaptor.apply_header_spec(resp, header)
