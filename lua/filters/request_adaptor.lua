@@ -23,9 +23,18 @@ local M = {
   },
 }
 
+local METHODS = { GET = true, HEAD = true, POST = true, PUT = true, PATCH = true, DELETE = true,
+                  CONNECT = true, OPTIONS = true, TRACE = true }
+
 local function check_path(p, what)
   if p == nil then return end
   if type(p) ~= "table" then error(what .. ": must be a map", 0) end
+  for _, f in ipairs({ "addPrefix", "trimPrefix" }) do
+    local v = p[f]
+    if v ~= nil and (type(v) ~= "string" or (v ~= "" and v:sub(1, 1) ~= "/")) then
+      error(what .. "." .. f .. ": must start with /", 0)
+    end
+  end
   local rr = p.regexpReplace
   if rr ~= nil then
     if type(rr) ~= "table" or type(rr.regexp) ~= "string" then
@@ -41,7 +50,9 @@ function M.new(spec)
   check_path(spec.path, "path")
   adaptor.check_header_spec(spec.header, "header")
   adaptor.check_codecs(spec)
-  if spec.method ~= nil and not spec.method:match("^%u+$") then error("method: invalid method", 0) end
+  if spec.method ~= nil and spec.method ~= "" and not METHODS[spec.method] then
+    error("method: invalid method " .. spec.method .. " (GET, HEAD, POST, PUT, PATCH, DELETE, CONNECT, OPTIONS or TRACE)", 0)
+  end
   return setmetatable({ spec = spec, tpl = builder.compile(spec, spec.name) }, { __index = M })
 end
 
