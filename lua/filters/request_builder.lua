@@ -40,7 +40,9 @@ end
 
 function M:handle(ctx)
   if self.spec.sourceNamespace then
-    local from = C.namespace(ctx._x, self.spec.sourceNamespace)
+    -- Easegress: a namespace without a request (or the active one) leaves things as they are
+    local from = C.namespaces(ctx._x)[self.spec.sourceNamespace]
+    if from == nil or from == ctx._ns or C.req_get(ctx._x, from, "method") == nil then return end
     C.copy(ctx._x, from, ctx._ns, "req")
     return
   end

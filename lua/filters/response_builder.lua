@@ -28,7 +28,9 @@ end
 
 function M:handle(ctx)
   if self.spec.sourceNamespace then
-    local from = C.namespace(ctx._x, self.spec.sourceNamespace)
+    -- Easegress: a namespace without a response (or the active one) leaves things as they are
+    local from = C.namespaces(ctx._x)[self.spec.sourceNamespace]
+    if from == nil or from == ctx._ns or C.resp_status(ctx._x, from) == 0 then return end
     ctx:namespace(self.spec.sourceNamespace).resp:body() -- a streamed body is read first
     C.copy(ctx._x, from, ctx._ns, "resp")
     return
