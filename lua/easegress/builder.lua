@@ -78,17 +78,31 @@ function M.scalar(v, what)
   error(what .. ": must be a string, not a " .. (t == "table" and "map or list" or t), 0)
 end
 
--- Headers as a template gives them: { name = { v1, v2 } } or { name = "v" }; applied with
--- `set` semantics per name.
-function M.apply_headers(set_header, add_header, headers)
-  if type(headers) ~= "table" then return end
+-- Headers as a template gives them: { name = { v1, v2 } } (Go's map[string][]string) or
+-- { name = "v" }; returns { { name, { values } }, ... } or raises on a malformed map.
+function M.headers(headers)
+  if headers == nil then return {} end
+  if type(headers) ~= "table" or headers[1] ~= nil then error("headers: must be a map", 0) end
+  local list = {}
   for name, values in pairs(headers) do
+    local what = "headers." .. tostring(name)
+    local vs = {}
     if type(values) == "table" then
-      for i, v in ipairs(values) do
-        if i == 1 then set_header(name, tostring(v)) else add_header(name, tostring(v)) end
-      end
+      for i, v in ipairs(values) do vs[i] = M.scalar(v, what) end
+      if next(values) ~= nil and #vs == 0 then error(what .. ": must be a list of strings", 0) end
     elseif values ~= nil then
-      set_header(name, tostring(values))
+      vs[1] = M.scalar(values, what)
+    end
+    list[#list + 1] = { tostring(name), vs }
+  end
+  return list
+end
+
+-- Apply what M.headers returned: each name set to its values.
+function M.apply_headers(set_header, add_header, list)
+  for _, h in ipairs(list) do
+    for i, v in ipairs(h[2]) do
+      if i == 1 then set_header(h[1], v) else add_header(h[1], v) end
     end
   end
 end

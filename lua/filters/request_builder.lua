@@ -49,11 +49,27 @@ function M:handle(ctx)
   local out, err = builder.render_yaml(self.tpl, ctx)
   if not out then return fail(ctx, err) end
   if type(out) ~= "table" then return fail(ctx, "the template must produce a map") end
-  local method = tostring(builder.field(out, "method") or "GET"):upper()
+  -- Read the whole output first: a malformed one leaves the request as it was.
+  local method, url, headers, body
+  local ok, terr = pcall(function()
+    method = builder.scalar(builder.field(out, "method"), "method") or ""
+    url = builder.scalar(builder.field(out, "url"), "url") or ""
+    headers = builder.headers(builder.field(out, "headers"))
+    body = builder.scalar(builder.field(out, "body"), "body")
+  end)
+  if not ok then return fail(ctx, terr) end
+  method = method == "" and "GET" or method:upper()
   if not METHODS[method] then return fail(ctx, "invalid method " .. method) end
-  local host, path, query = split_url(tostring(builder.field(out, "url") or "/"))
+  local host, path, query = split_url(url == "" and "/" or url)
+  if path:sub(1, 1) ~= "/" then
+    return fail(ctx, "the url must be absolute (http://host/path) or start with /: " .. url)
+  end
   if path:find("[%s%c]") or (query and query:find("[%s%c]")) then
-    return fail(ctx, "the url must be escaped (no spaces or control characters): " .. path)
+    return fail(ctx, "the url must be escaped (no spaces or control characters): " .. url)
+  end
+  -- Easegress: body wins over formData, which is not implemented here yet.
+  if (body == nil or body == "") and builder.field(out, "formData") ~= nil then
+    return fail(ctx, "formData is not implemented yet")
   end
   C.req_reset(ctx._x, ctx._ns)
   local req = ctx.req
@@ -61,15 +77,9 @@ function M:handle(ctx)
   req:set_path(path)
   req:set_query(query)
   if host and host ~= "" then C.req_set(ctx._x, ctx._ns, "host", host) end
-  local ok, herr = pcall(builder.apply_headers,
-    function(n, v) req:set_header(n, v) end, function(n, v) req:add_header(n, v) end,
-    builder.field(out, "headers"))
-  if not ok then return fail(ctx, herr) end
-  local body = builder.field(out, "body")
-  if body ~= nil then req:set_body(tostring(body)) end
-  if builder.field(out, "formData") ~= nil then
-    return fail(ctx, "formData is not implemented yet")
-  end
+  builder.apply_headers(function(n, v) req:set_header(n, v) end,
+    function(n, v) req:add_header(n, v) end, headers)
+  if body ~= nil then req:set_body(body) end
 end
 
 return M

@@ -38,18 +38,24 @@ function M:handle(ctx)
   local out, err = builder.render_yaml(self.tpl, ctx)
   if not out then return fail(ctx, err) end
   if type(out) ~= "table" then return fail(ctx, "the template must produce a map") end
-  local status = tonumber(builder.field(out, "statusCode") or 200)
+  -- Read the whole output first: a malformed one leaves the response as it was.
+  local status, headers, body
+  local ok, terr = pcall(function()
+    status = builder.field(out, "statusCode")
+    headers = builder.headers(builder.field(out, "headers"))
+    body = builder.scalar(builder.field(out, "body"), "body")
+  end)
+  if not ok then return fail(ctx, terr) end
+  status = tonumber(status or 0)
+  if status == 0 then status = 200 end -- Easegress: 0 (or none) is 200
   if not status or status < 200 or status > 599 or status ~= math.floor(status) then
     return fail(ctx, "statusCode must be 200..599")
   end
   C.resp_reset(ctx._x, ctx._ns, status)
   local resp = ctx.resp
-  local ok, herr = pcall(builder.apply_headers,
-    function(n, v) resp:set_header(n, v) end, function(n, v) resp:add_header(n, v) end,
-    builder.field(out, "headers"))
-  if not ok then return fail(ctx, herr) end
-  local body = builder.field(out, "body")
-  resp:set_body(body ~= nil and tostring(body) or "")
+  builder.apply_headers(function(n, v) resp:set_header(n, v) end,
+    function(n, v) resp:add_header(n, v) end, headers)
+  resp:set_body(body or "")
 end
 
 return M
