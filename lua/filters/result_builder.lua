@@ -1,5 +1,6 @@
 -- ResultBuilder: a template that renders to the filter's result ("" or result0..result9),
 -- so a flow can branch on anything templates can see.
+local C = require "easegress.c"
 local builder = require "easegress.builder"
 
 local RESULTS = { "buildErr", "unknown" }
@@ -19,14 +20,24 @@ function M.new(spec)
   return setmetatable({ spec = spec, tpl = builder.compile(spec, spec.name) }, { __index = M })
 end
 
+-- The output is read as YAML into a Go string, as Easegress does: surrounding blanks,
+-- quotes and comments go ('result1', "result1", result1 # why); null or nothing is "";
+-- a map or a list is buildErr.
 function M:handle(ctx)
   local text, err = builder.render_text(self.tpl, ctx)
-  if not text then
+  local value
+  if text and not text:match("^%s*$") then
+    local yerr
+    value, yerr = C.yaml_decode(text)
+    if yerr then err = "the template's output is not valid YAML: " .. yerr end
+  end
+  if not err and type(value) == "table" then err = "the template must produce a string, not a map or list" end
+  if err then
     eg.log.warn("ResultBuilder: " .. err)
     ctx:respond(500, "500 Internal Server Error\n")
     return "buildErr"
   end
-  text = text:match("^%s*(.-)%s*$")
+  local text = builder.scalar(value, "result") or ""
   if text == "" then return nil end
   if text:match("^result%d$") then return text end
   return "unknown"
