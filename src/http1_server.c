@@ -53,6 +53,9 @@ struct eg_http1_conn {
     bool stream_paused;
     int writes_in_flight;
     bool response_done;          /* last byte queued */
+    eg_buf out;                  /* response bytes not queued yet: a head waits for the
+                                  * first body bytes so both go out in one write */
+    bool finish_on_drain;        /* the body ended with nothing left to queue */
     bool draining;
     int closing_handles;
     char peer_ip[48];
@@ -338,16 +341,54 @@ static void after_write(uv_write_t *w, int status)
         c->stream_paused = false;
         c->stream->resume(c->stream);
     }
-    if (last)
+    if (last || (c->finish_on_drain && c->writes_in_flight == 0)) {
+        c->finish_on_drain = false;
         finish_response(c, 0);
-    else if (c->state == ST_CLOSING && c->writes_in_flight == 0)
+    } else if (c->state == ST_CLOSING && c->writes_in_flight == 0) {
         conn_close(c);
+    }
 }
 
 /* Queue bytes (copied). `last` marks the final write of a response. */
+static void on_written_now(uv_timer_t *t)
+{
+    eg_http1_conn *c = t->data;
+    finish_response(c, 0);
+}
+
+/* Queue up to three pieces (copied unless written at once). `last` marks the final write
+ * of a response. */
 static void queue_write(eg_http1_conn *c, const char *a, size_t alen, const char *b, size_t blen, const char *z, size_t zlen, bool last)
 {
-    write_req *wr = malloc(sizeof *wr + alen + blen + zlen);
+    size_t total = alen + blen + zlen, skip = 0;
+    if (c->writes_in_flight == 0 && total) {
+        /* Written at once, nothing to copy, and no POLLOUT watcher armed and disarmed
+         * (an epoll_ctl per response with uv_write alone). */
+        uv_buf_t bufs[3];
+        unsigned n = 0;
+        if (alen)
+            bufs[n++] = uv_buf_init((char *)a, (unsigned)alen);
+        if (blen)
+            bufs[n++] = uv_buf_init((char *)b, (unsigned)blen);
+        if (zlen)
+            bufs[n++] = uv_buf_init((char *)z, (unsigned)zlen);
+        int w = uv_try_write((uv_stream_t *)&c->tcp, bufs, n);
+        if (w == (int)total) {
+            /* Finish from the loop, not from inside whoever is answering. */
+            if (last)
+                uv_timer_start(&c->timer, on_written_now, 0, 0);
+            return;
+        }
+        if (w < 0 && w != UV_EAGAIN) {
+            if (last)
+                finish_response(c, 1);
+            else
+                conn_close(c);
+            return;
+        }
+        skip = w > 0 ? (size_t)w : 0;
+    }
+    write_req *wr = malloc(sizeof *wr + total);
     if (!wr)
         abort();
     wr->conn = c;
@@ -357,7 +398,7 @@ static void queue_write(eg_http1_conn *c, const char *a, size_t alen, const char
         memcpy(wr->data + alen, b, blen);
     if (zlen)
         memcpy(wr->data + alen + blen, z, zlen);
-    uv_buf_t buf = uv_buf_init(wr->data, (unsigned)(alen + blen + zlen));
+    uv_buf_t buf = uv_buf_init(wr->data + skip, (unsigned)(total - skip));
     c->writes_in_flight++;
     if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &buf, 1, after_write) < 0) {
         c->writes_in_flight--;
@@ -427,10 +468,12 @@ static bool sink_write(eg_body_sink *sink, const char *data, size_t len)
     if (c->chunked_out) {
         char pre[24];
         int n = snprintf(pre, sizeof pre, "%zx\r\n", len);
-        queue_write(c, pre, (size_t)n, data, len, "\r\n", 2, false);
+        eg_buf_append(&c->out, pre, (size_t)n);
+        queue_write(c, c->out.data, c->out.len, data, len, "\r\n", 2, false);
     } else {
-        queue_write(c, data, len, NULL, 0, NULL, 0, false);
+        queue_write(c, c->out.data ? c->out.data : "", c->out.len, data, len, NULL, 0, false);
     }
+    c->out.len = 0;
     if (c->tcp.write_queue_size > 256 * 1024) {
         c->stream_paused = true;
         return false;
@@ -452,9 +495,15 @@ static void sink_end(eg_body_sink *sink, int error)
         return;
     }
     if (c->chunked_out && !c->head_request)
-        queue_write(c, "0\r\n\r\n", 5, NULL, 0, NULL, 0, true);
-    else
-        queue_write(c, "", 0, NULL, 0, NULL, 0, true);
+        eg_buf_append(&c->out, "0\r\n\r\n", 5);
+    if (c->out.len) {
+        queue_write(c, c->out.data, c->out.len, NULL, 0, NULL, 0, true);
+        c->out.len = 0;
+    } else if (c->writes_in_flight) {
+        c->finish_on_drain = true; /* no empty write just to learn the others are done */
+    } else {
+        finish_response(c, 0);
+    }
 }
 
 void eg_http1_set_pending(eg_http1_conn *c, void *pending) { c->pending = pending; }
@@ -464,19 +513,18 @@ void eg_http1_respond(eg_http1_conn *c, eg_response *resp)
     if (c->state != ST_HANDLING)
         return;
     c->state = ST_WRITING;
-    eg_buf head = { 0 };
-    build_head(c, resp, &head, &c->chunked_out);
+    c->out.len = 0;
+    build_head(c, resp, &c->out, &c->chunked_out);
     bool body_allowed = status_has_body(resp->status ? resp->status : 503) && !c->head_request;
     if (resp->stream) {
-        queue_write(c, head.data, head.len, NULL, 0, NULL, 0, false);
-        eg_buf_free(&head);
         c->stream = resp->stream;
         resp->stream = NULL;
         if (!body_allowed) {
             eg_body_stream *s = c->stream;
             c->stream = NULL;
             s->abort(s);
-            queue_write(c, "", 0, NULL, 0, NULL, 0, true);
+            queue_write(c, c->out.data, c->out.len, NULL, 0, NULL, 0, true);
+            c->out.len = 0;
             return;
         }
         c->sink.write = sink_write;
@@ -485,8 +533,8 @@ void eg_http1_respond(eg_http1_conn *c, eg_response *resp)
         return;
     }
     c->body_bytes = body_allowed ? resp->body_len : 0;
-    queue_write(c, head.data, head.len, resp->body, body_allowed ? resp->body_len : 0, NULL, 0, true);
-    eg_buf_free(&head);
+    queue_write(c, c->out.data, c->out.len, resp->body, body_allowed ? resp->body_len : 0, NULL, 0, true);
+    c->out.len = 0;
 }
 
 /* The response is out (or failed): release the request, then serve the next one. */
@@ -679,6 +727,7 @@ static void on_handle_closed(uv_handle_t *h)
     eg_buf_free(&c->value);
     eg_buf_free(&c->body);
     eg_buf_free(&c->unparsed);
+    eg_buf_free(&c->out);
     if (c->prev)
         c->prev->next = c->next;
     else

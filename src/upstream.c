@@ -238,7 +238,7 @@ static void stream_resume(eg_body_stream *s)
 {
     upstream_conn *c = (upstream_conn *)((char *)s - offsetof(upstream_conn, stream));
     c->sink_paused = false;
-    if (c->read_paused && c->state == C_BODY) {
+    if (c->read_paused && c->state == C_BODY && !c->body_done) {
         c->read_paused = false;
         start_reading(c);
     }
@@ -419,13 +419,11 @@ static void feed(upstream_conn *c, const char *data, size_t len)
         if (c->body_done) {
             if (len)
                 c->body_error = true; /* bytes after a complete response: not reusable */
+            /* Without a sink yet, attach() finishes the body. Reading goes on: a
+             * complete response leaves nothing to read, and stopping and restarting the
+             * watcher would cost two syscalls per request. */
             if (c->sink)
                 finish_body(c);
-            else
-            {
-                uv_read_stop((uv_stream_t *)&c->tcp);
-                c->read_paused = true;
-            }
             if (len)
                 conn_close(c);
             return;
@@ -513,8 +511,36 @@ static void conn_send(upstream_conn *c)
     else
         uv_timer_stop(&c->timer);
     uv_buf_t bufs[2] = { call->head, uv_buf_init((char *)call->body, (unsigned)call->body_len) };
+    unsigned nbufs = call->body_len ? 2 : 1;
+    size_t total = call->head.len + call->body_len;
+    /* Most requests fit the socket buffer: write them at once. uv_write alone would arm and
+     * disarm the POLLOUT watcher, an epoll_ctl per request. */
+    int n = uv_try_write((uv_stream_t *)&c->tcp, bufs, nbufs);
+    if (n == (int)total) {
+        c->writing = false;
+        if (c->read_paused || !c->reused) {
+            c->read_paused = false;
+            start_reading(c);
+        }
+        return;
+    }
+    if (n > 0) { /* the rest goes through uv_write */
+        size_t done = (size_t)n;
+        if (done >= bufs[0].len) {
+            done -= bufs[0].len;
+            bufs[0] = uv_buf_init(bufs[1].base + done, (unsigned)(bufs[1].len - done));
+            nbufs = 1;
+        } else {
+            bufs[0].base += done;
+            bufs[0].len -= done;
+        }
+    } else if (n != UV_EAGAIN) {
+        c->pending_error = EG_UPSTREAM_RESET;
+        uv_timer_start(&c->timer, on_deferred_error, 0, 0);
+        return;
+    }
     c->write_req.data = c;
-    int rc = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, bufs, call->body_len ? 2 : 1, on_written);
+    int rc = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, bufs, nbufs, on_written);
     c->writing = rc == 0;
     if (rc < 0) {
         c->pending_error = EG_UPSTREAM_RESET;
