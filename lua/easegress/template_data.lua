@@ -37,6 +37,44 @@ local function decode_json(text)
   return nil
 end
 
+-- YAML as Easegress's templates see it (Go's yaml.v2 into interface{}): integers are Go
+-- ints, so {{.n}} of 1000000 prints 1000000 and {{eq .n 1}} compares ints. Nil on error.
+local function go_ints(v, depth)
+  local t = type(v)
+  if t == "number" then
+    if v == math.floor(v) and v > -2^53 and v < 2^53 then return template.int(v) end
+    return v
+  end
+  if t == "table" and depth < 200 then
+    for k, x in pairs(v) do v[k] = go_ints(x, depth + 1) end
+  end
+  return v
+end
+
+function M.decode_yaml(text)
+  if text == nil or text:match("^%s*$") then return nil end
+  local value, err = C.yaml_decode(text)
+  if err then return nil, err end
+  return go_ints(value, 0)
+end
+
+-- Go's url.URL.setPath: Path is the unescaped path, RawPath the original when escaping
+-- Path back (url.PathEscape rules) would not give it again.
+local function path_escape(p)
+  return (p:gsub("[^%w%-_.~$&+,/:;=@]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+
+local function set_path(raw)
+  if not raw then return nil, "" end
+  if not raw:find("%", 1, true) then return raw, "" end
+  if raw:find("%%%X") or raw:find("%%%x%X") or raw:find("%%$") or raw:find("%%%x$") then
+    return raw, "" -- not valid escaping: Go would have refused the request; keep it as is
+  end
+  local path = raw:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)
+  if path_escape(path) == raw then return path, "" end
+  return path, raw
+end
+
 local function lazy(fields)
   return setmetatable({}, {
     __index = function(t, key)
@@ -62,14 +100,16 @@ local function request_object(x, ns, name)
       return (get("path") or "/") .. (q and ("?" .. q) or "")
     end,
     URL = function()
-      return { Path = get("path"), RawQuery = get("query") or "", Scheme = get("scheme"), Host = get("host") }
+      local path, raw_path = set_path(get("path"))
+      return { Path = path, RawPath = raw_path, RawQuery = get("query") or "", Scheme = get("scheme"),
+               Host = get("host") }
     end,
     Header = function() return header_map(C.header_list(x, ns, false)) end,
     Body = function() return get("body") end,
     RawBody = function() return get("body") end,
     ContentLength = function() return template.int(#get("body")) end,
     JSONBody = function() return decode_json(obj.Body) end,
-    YAMLBody = function() return decode_json(obj.Body) end,
+    YAMLBody = function() return (M.decode_yaml(obj.Body)) end,
   })
   obj._namespace = name
   return obj
@@ -84,7 +124,7 @@ local function response_object(x, ns)
     Body = function() return view:body() or "" end,
     RawBody = function() return obj.Body end,
     JSONBody = function() return decode_json(obj.Body) end,
-    YAMLBody = function() return decode_json(obj.Body) end,
+    YAMLBody = function() return (M.decode_yaml(obj.Body)) end,
   })
   return obj
 end
@@ -95,7 +135,8 @@ function M.root(x, current_ns, extra_data)
   local names = C.namespaces(x)
   local requests, responses = {}, {}
   for name, index in pairs(names) do
-    requests[name] = request_object(x, index, name)
+    -- as in Easegress, only namespaces that have a request (built, copied or the client's)
+    if C.req_get(x, index, "method") ~= nil then requests[name] = request_object(x, index, name) end
     if C.resp_status(x, index) ~= 0 then
       responses[name] = response_object(x, index)
     end
