@@ -13,6 +13,8 @@ function Request:proto() return C.req_get(self._x, self._ns, "proto") end
 function Request:client_ip() return C.req_get(self._x, self._ns, "client_ip") end
 function Request:header(name) return C.req_header(self._x, self._ns, name) end
 function Request:headers() return C.req_headers(self._x, self._ns) end
+-- Every header line as { { name, value }, ... } in order (Go's Header.Values per line).
+function Request:header_lines() return C.header_list(self._x, self._ns, false) end
 function Request:set_header(name, value) C.req_header_op(self._x, self._ns, "set", name, tostring(value)) end
 function Request:add_header(name, value) C.req_header_op(self._x, self._ns, "add", name, tostring(value)) end
 function Request:del_header(name) C.req_header_op(self._x, self._ns, "del", name) end
@@ -60,6 +62,7 @@ function Response:status() return C.resp_status(self._x, self._ns) end
 function Response:set_status(code) C.resp_status(self._x, self._ns, code) end
 function Response:header(name) return C.resp_header(self._x, self._ns, name) end
 function Response:headers() return C.resp_headers(self._x, self._ns) end
+function Response:header_lines() return C.header_list(self._x, self._ns, true) end
 function Response:set_header(name, value) C.resp_header_op(self._x, self._ns, "set", name, tostring(value)) end
 function Response:add_header(name, value) C.resp_header_op(self._x, self._ns, "add", name, tostring(value)) end
 function Response:del_header(name) C.resp_header_op(self._x, self._ns, "del", name) end

@@ -14,10 +14,31 @@ local function type_ok(want, v)
   return type(v) == want
 end
 
--- Returns spec (with defaults) or nil, "field: reason".
+local null = require("cjson").null
+
+-- Go's encoding/json: a key matches a field in any letter case; the exact spelling wins.
+local function normalise_keys(schema, spec)
+  for field in pairs(schema) do
+    if spec[field] == nil then
+      local lower = field:lower()
+      for k, v in pairs(spec) do
+        if type(k) == "string" and k ~= field and k:lower() == lower and schema[k] == nil then
+          spec[field] = v
+          spec[k] = nil
+          break
+        end
+      end
+    end
+  end
+end
+
+-- Returns spec (with defaults) or nil, "field: reason". A field given as null counts as
+-- absent, as Go decodes null into a zero value.
 function M.check(schema, spec)
   if schema == nil then return spec end
+  normalise_keys(schema, spec)
   for field, rule in pairs(schema) do
+    if spec[field] == null then spec[field] = nil end
     local v = spec[field]
     if v == nil and rule.default ~= nil then
       v = rule.default

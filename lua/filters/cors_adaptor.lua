@@ -13,7 +13,6 @@
 -- a preflight: answered (204 when no response exists yet) and the result is "preflighted".
 -- Another request from an origin or with a method not allowed gets no
 -- Access-Control-Allow-Origin and the result "rejected"; an allowed one goes on ("").
-local C = require "easegress.c" -- header_list: the header lines, as Go's Header map
 
 local NULL = eg.json.null
 
@@ -183,7 +182,7 @@ function M:actual(lines, method)
 end
 
 function M:handle(ctx)
-  local lines = C.header_list(ctx.req._x, ctx.req._ns, false)
+  local lines = ctx.req:header_lines()
   local origin = values(lines, "Origin")[1]
   if origin == nil or origin == "" then return "" end -- not a CORS request
 

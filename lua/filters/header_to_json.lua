@@ -11,7 +11,6 @@
 -- body gives "jsonEncodeDecodeErr" and is left as it was.
 local json = require "easegress.template.json" -- Go's encoding/json output (sorted keys, ...)
 local value = require "easegress.template.value"
-local C = require "easegress.c" -- header_list: the header lines, for Go's Header.Get
 
 local NULL = eg.json.null
 
@@ -49,7 +48,7 @@ end
 -- The first value of each header (Go's Header.Get), by lower-case name.
 local function first_values(ctx)
   local first = {}
-  for _, h in ipairs(C.header_list(ctx.req._x, ctx.req._ns, false)) do
+  for _, h in ipairs(ctx.req:header_lines()) do
     local key = h[1]:lower()
     if first[key] == nil then first[key] = h[2] end
   end

@@ -13,7 +13,6 @@
 -- flow goes on. A match with no path, no pathPrefix and no headers matches every request.
 local re = require "easegress.re"
 local duration = require "easegress.duration"
-local C = require "easegress.c" -- header_list: the header lines, for Go's Header.Values
 
 local NULL = eg.json.null
 
@@ -200,7 +199,7 @@ local function match_headers(ctx, rule, state)
   if #rule.headers == 0 then return true end
   local lines = state.lines
   if not lines then
-    lines = C.header_list(ctx.req._x, ctx.req._ns, false)
+    lines = ctx.req:header_lines()
     state.lines = lines
   end
   for _, h in ipairs(rule.headers) do

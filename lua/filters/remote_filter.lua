@@ -15,7 +15,6 @@
 local json = require "easegress.template.json" -- Go's encoding/json output
 local crypto = require "easegress.crypto"
 local duration = require "easegress.duration"
-local C = require "easegress.c" -- header_list: the header lines, as Go's Header map
 
 local NULL = eg.json.null
 
@@ -184,12 +183,12 @@ function M:context_json(ctx, req_body, resp_body)
       fragment = "",
       proto = req:proto(),
       -- Go keeps Host and Transfer-Encoding out of a server request's Header.
-      header = header_map(C.header_list(req._x, req._ns, false), { Host = true, ["Transfer-Encoding"] = true }),
+      header = header_map(req:header_lines(), { Host = true, ["Transfer-Encoding"] = true }),
       body = crypto.base64_encode(req_body),
     },
     response = {
       statusCode = resp:status(),
-      header = header_map(C.header_list(resp._x, resp._ns, true)),
+      header = header_map(resp:header_lines()),
       body = crypto.base64_encode(resp_body),
     },
   })

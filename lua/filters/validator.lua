@@ -11,7 +11,6 @@
 -- Easegress's other methods (jwt, signature, oauth2, basicAuth) are not implemented yet:
 -- a spec using them is refused.
 local re = require "easegress.re"
-local C = require "easegress.c" -- header_list: the header lines, for Go's Header.Values
 
 local NULL = eg.json.null
 
@@ -88,7 +87,7 @@ local function header_valid(lines, h)
 end
 
 function M:handle(ctx)
-  local lines = C.header_list(ctx.req._x, ctx.req._ns, false)
+  local lines = ctx.req:header_lines()
   for _, h in ipairs(self.rules) do
     if not header_valid(lines, h) then
       -- As Easegress: the status of the response there is (or of a new, empty one) is 400.
