@@ -931,8 +931,31 @@ function Gen:const(v)
   return "K[" .. k .. "]"
 end
 
+-- Line (from 1) and column (byte offset from 0) of a byte position, by binary search over the
+-- starts of the lines.
+function Gen:position(pos)
+  local starts = self.line_starts
+  if not starts then
+    starts = { 1 }
+    local i = 1
+    while true do
+      local nl = find(self.src, "\n", i, true)
+      if not nl then break end
+      starts[#starts + 1] = nl + 1
+      i = nl + 1
+    end
+    self.line_starts = starts
+  end
+  local lo, hi = 1, #starts
+  while lo < hi do
+    local mid = floor((lo + hi + 1) / 2)
+    if starts[mid] <= pos then lo = mid else hi = mid - 1 end
+  end
+  return lo, pos - starts[lo]
+end
+
 function Gen:info(node, extra)
-  local line, col = line_col(self.src, node.pos)
+  local line, col = self:position(node.pos)
   local info = { line = line, col = col, text = node_string(node), tname = self.tname }
   if extra then for k, v in pairs(extra) do info[k] = v end end
   return info
@@ -1240,10 +1263,20 @@ function Gen:node(node)
         self:assign_decls(pipe, c)
       end
     else
+      local mark = #self.lines
       self:line("do")
       local v = self:commands(pipe)
-      self:line(format("n = n + 1; b[n] = S(%s)", v))
-      self:line("end")
+      local last = self.lines[#self.lines]
+      local expr = last:match("^local (t%d+) = ") == v and sub(last, #v + 10)
+      if expr and #self.lines == mark + 2 then
+        -- one line computed the value: print it in place, without a block or a local
+        self.lines[mark + 1] = format("n = n + 1; b[n] = S(%s)", expr)
+        self.infos[mark + 1] = self.infos[mark + 2]
+        self.lines[mark + 2], self.infos[mark + 2] = nil, nil
+      else
+        self:line(format("n = n + 1; b[n] = S(%s)", v))
+        self:line("end")
+      end
     end
   elseif t == "if" or t == "with" then
     self:line("do")
