@@ -43,8 +43,15 @@ local function load_chunk(read, path, env)
   return chunk
 end
 
+-- The built-in filters (lua/filters, beside this file's directory) may use the C primitives
+-- directly; user code never can, since a wrong argument to them is a crash, not an error.
+local BUILTIN_DIR = (debug.getinfo(1, "S").source:match("^@(.*)/easegress/[^/]*$") or "lua") .. "/filters"
+local PRIVATE = { ["easegress.c"] = true, ["easegress.testing.c"] = true, ["easegress.testing"] = true,
+                  ["easegress.runtime"] = true }
+
 -- Globals filter code may use: no io, no os.exit, no loading of arbitrary files.
 local function sandbox_env(dir, read)
+  local trusted = dir == BUILTIN_DIR
   local env = {
     eg = eg, string = string, table = table, math = math, bit = bit,
     pairs = pairs, ipairs = ipairs, next = next, select = select, type = type,
@@ -60,6 +67,9 @@ local function sandbox_env(dir, read)
   -- same sandbox, afresh for each load of the filter so edited helpers reload with it).
   env.require = function(name)
     if name == "easegress" or name:match("^easegress%.") or name == "cjson" or name == "cjson.safe" then
+      if PRIVATE[name] and not trusted then
+        error("module '" .. name .. "' is not available to filters", 2)
+      end
       return require(name)
     end
     if loaded[name] ~= nil then return loaded[name] end
