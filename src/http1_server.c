@@ -73,6 +73,7 @@ static llhttp_settings_t parser_settings;
 static void conn_close(eg_http1_conn *c);
 static void process_input(eg_http1_conn *c, const char *data, size_t len);
 static void finish_response(eg_http1_conn *c, int error);
+static void queue_write(eg_http1_conn *c, const char *a, size_t alen, const char *b, size_t blen, const char *z, size_t zlen, bool last);
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 
@@ -284,8 +285,7 @@ static int on_headers_complete(llhttp_t *p)
     }
     if (has_body && c->expect_continue) {
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        uv_buf_t b = uv_buf_init((char *)cont, sizeof cont - 1);
-        uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        queue_write(c, cont, sizeof cont - 1, NULL, 0, NULL, 0, false);
     }
     if (has_body) {
         c->state = ST_BODY;

@@ -43,13 +43,11 @@ static char *now_rfc3339(void)
 
 /* ---- publishing ---- */
 
-static void publish(eg_supervisor *s)
+/* A snapshot of every built object (sharing their versions). */
+static eg_snapshot *snapshot_of(eg_supervisor *s)
 {
-    if (!s->workers)
-        return;
     s->generation++;
-    /* One snapshot object per worker would waste memory; all workers share one, with a
-     * holder count of nworkers. */
+    /* All workers share one snapshot, held by each of them. */
     eg_snapshot *snap = eg_snapshot_new(NULL, s->nworkers, s->generation);
     const eg_strmap_slot *slot;
     for (size_t i = 0; eg_strmap_next(&s->objects, &i, &slot);) {
@@ -63,6 +61,14 @@ static void publish(eg_supervisor *s)
             eg_snapshot_put_server(snap, e->name, e->server);
         }
     }
+    return snap;
+}
+
+static void publish(eg_supervisor *s)
+{
+    if (!s->workers)
+        return;
+    eg_snapshot *snap = snapshot_of(s);
     for (int i = 0; i < s->nworkers; i++)
         eg_worker_publish(s->workers[i], snap);
 }
@@ -449,20 +455,7 @@ void eg_supervisor_start(eg_supervisor *s)
 {
     load_objects(s);
     s->workers = calloc((size_t)s->nworkers, sizeof *s->workers);
-    s->generation++;
-    eg_snapshot *snap = eg_snapshot_new(NULL, s->nworkers, s->generation);
-    const eg_strmap_slot *slot;
-    for (size_t i = 0; eg_strmap_next(&s->objects, &i, &slot);) {
-        eg_object_entry *e = slot->value;
-        if (e->pipeline) {
-            eg_pipeline_ref(e->pipeline);
-            eg_snapshot_put_pipeline(snap, e->name, e->pipeline);
-        }
-        if (e->server) {
-            eg_server_obj_ref(e->server);
-            eg_snapshot_put_server(snap, e->name, e->server);
-        }
-    }
+    eg_snapshot *snap = snapshot_of(s);
     for (int i = 0; i < s->nworkers; i++)
         s->workers[i] = eg_worker_start(i, s->nworkers, snap, s->access_log_fd, s->init_script);
 }

@@ -33,7 +33,6 @@ typedef struct {
     bool strict;
     int access_log_fd;         /* -1: no access log */
     const char *init_script;   /* run in every worker's VM at start (--init-script) */
-    eg_snapshot *last;         /* the last published snapshot's contents (no holder) */
 } eg_supervisor;
 
 /* A submit-time answer: 0 or an HTTP status, a message, and warnings. */
