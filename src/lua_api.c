@@ -407,25 +407,26 @@ static int header_get(lua_State *L, bool resp)
     return push_header(L, h, name, nlen);
 }
 
+/* name -> value of every header; names that differ only in case are one header (under
+ * its first spelling), values joined by ", ". */
 static int headers_all(lua_State *L, bool resp)
 {
     eg_exchange *x = eg_lua_check_x(L);
     eg_headers *h = headers_of(L, x, resp);
     lua_createtable(L, 0, (int)h->count);
     for (size_t i = 0; i < h->count; i++) {
+        size_t first = i;
+        for (size_t j = 0; j < i; j++)
+            if (h->items[j].name_len == h->items[i].name_len &&
+                strncasecmp(h->items[j].name, h->items[i].name, h->items[i].name_len) == 0) {
+                first = j;
+                break;
+            }
+        if (first != i)
+            continue; /* gathered with its first occurrence */
+        push_header(L, h, h->items[i].name, h->items[i].name_len);
         lua_pushlstring(L, h->items[i].name, h->items[i].name_len);
-        lua_rawget(L, -2);
-        if (lua_isnil(L, -1)) {
-            lua_pop(L, 1);
-            lua_pushlstring(L, h->items[i].name, h->items[i].name_len);
-            lua_pushlstring(L, h->items[i].value, h->items[i].value_len);
-        } else {
-            lua_pushliteral(L, ", ");
-            lua_pushlstring(L, h->items[i].value, h->items[i].value_len);
-            lua_concat(L, 3);
-            lua_pushlstring(L, h->items[i].name, h->items[i].name_len);
-            lua_insert(L, -2);
-        }
+        lua_insert(L, -2);
         lua_rawset(L, -3);
     }
     return 1;

@@ -157,7 +157,8 @@ static bool build_flow(eg_dec *d, eg_pipeline *p, const eg_node *flow)
             }
         }
         p->nnodes = i + 1;
-        for (size_t j = 0; eg_dec_ok(d) && j < i; j++)
+        /* END may stand in a flow several times; filters and aliases only once. */
+        for (size_t j = 0; eg_dec_ok(d) && n->filter != END_FILTER && j < i; j++)
             if (strcmp(node_alias(p, &p->nodes[j]), node_alias(p, n)) == 0)
                 eg_dec_fail(d, "alias", "duplicate alias \"%s\" (use alias to run a filter twice)", node_alias(p, n));
         if (eg_dec_ok(d) && jumps && jumps->count) {
