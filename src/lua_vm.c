@@ -31,6 +31,8 @@
 
 struct eg_lua_vm {
     lua_State *L;
+    size_t mem_used;        /* bytes the VM holds (its allocator counts them) */
+    size_t mem_limit;       /* 0 = none */
     struct eg_worker *worker;
     uv_loop_t *loop;
     int runtime_ref;        /* the easegress.runtime module table */
@@ -95,9 +97,33 @@ static int traceback(lua_State *L)
     return 1;
 }
 
-static lua_State *new_state(char *err, size_t errlen)
+/* Set once at start-up, before any worker exists; read-only afterwards. */
+static size_t vm_memory_limit = 256u << 20;
+
+void eg_lua_set_memory_limit(size_t bytes) { vm_memory_limit = bytes; }
+
+/* Each VM's own allocator: a filter that eats memory gets "not enough memory" (its request
+ * a 500) instead of taking the process down with it. */
+static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
-    lua_State *L = luaL_newstate();
+    eg_lua_vm *vm = ud;
+    if (nsize == 0) {
+        free(ptr);
+        vm->mem_used -= osize;
+        return NULL;
+    }
+    if (vm->mem_limit && nsize > osize && vm->mem_used + (nsize - osize) > vm->mem_limit)
+        return NULL;
+    void *p = realloc(ptr, nsize);
+    if (p)
+        vm->mem_used = vm->mem_used - osize + nsize;
+    return p;
+}
+
+static lua_State *new_state(eg_lua_vm *vm, char *err, size_t errlen)
+{
+    vm->mem_limit = vm_memory_limit;
+    lua_State *L = lua_newstate(vm_alloc, vm);
     if (!L) {
         snprintf(err, errlen, "cannot create a Lua state");
         return NULL;
@@ -134,12 +160,13 @@ static bool require_runtime(lua_State *L, int *ref, char *err, size_t errlen)
 static eg_lua_vm *vm_new(uv_loop_t *loop, struct eg_worker *w)
 {
     char err[1024];
-    lua_State *L = new_state(err, sizeof err);
+    eg_lua_vm *vm = calloc(1, sizeof *vm);
+    lua_State *L = new_state(vm, err, sizeof err);
     if (!L) {
         eg_error("lua: %s", err);
+        free(vm);
         return NULL;
     }
-    eg_lua_vm *vm = calloc(1, sizeof *vm);
     vm->L = L;
     vm->worker = w;
     vm->loop = loop;
@@ -275,8 +302,13 @@ static eg_filter_status resume(eg_lua_vm *vm, eg_exchange *x, lua_State *co, int
         }
         if (tag && strcmp(tag, "done") == 0) {
             if (!lua_toboolean(co, 2)) {
-                set_error_response(x, lua_tostring(co, 3) ? lua_tostring(co, 3) : "(error object is not a string)");
+                const char *msg = lua_tostring(co, 3) ? lua_tostring(co, 3) : "(error object is not a string)";
+                set_error_response(x, msg);
                 *result = "luaError";
+                if (strstr(msg, "not enough memory")) {
+                    lua_settop(co, 0);
+                    lua_gc(vm->L, LUA_GCCOLLECT, 0); /* give the next requests their room back */
+                }
             } else {
                 size_t len = 0;
                 const char *r = lua_type(co, 3) == LUA_TSTRING ? lua_tolstring(co, 3, &len) : NULL;
@@ -703,6 +735,7 @@ void eg_lua_kinds_free(void)
 
 int eg_busted_run(const eg_options *o)
 {
+    eg_lua_set_memory_limit((size_t)o->lua_memory_mb << 20);
     if (eg_shared_dicts_start(o->shared_dicts, o->nshared_dicts) < 0) return 1;
     eg_filter_kind_register(&eg_proxy_kind);
     eg_lua_register_kinds(o->filter_dirs, o->nfilter_dirs);

@@ -22,6 +22,8 @@ void eg_lua_vm_forget_pipeline(eg_lua_vm *vm, const struct eg_pipeline *p);
 /* The exchange ends: let its coroutine go. */
 void eg_lua_vm_release(eg_lua_vm *vm, eg_exchange *x);
 
+/* The memory each Lua VM may hold (--lua-memory-limit); call before any VM exists. */
+void eg_lua_set_memory_limit(size_t bytes);
 /* Register `Lua` and the kinds found in the filter directories. */
 void eg_lua_register_kinds(const char *const *dirs, int n);
 /* Re-read a filter directory after a change (main thread). Returns the errors of the files

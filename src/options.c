@@ -20,6 +20,10 @@ static const char usage[] =
     "  --drain-timeout SECONDS       graceful shutdown limit (default 30)\n"
     "  --access-log PATH             access log file, - for stdout (default -)\n"
     "  --init-script FILE            Lua run in every worker at start (timers, warm-up)\n"
+    "  --lua-memory-limit MB         memory each worker's Lua VM may hold (default 256, 0 = none)\n"
+    "  --watchdog-timeout SECONDS    restart the server process when a worker is busy this\n"
+    "                                long without a break, e.g. a filter in an endless loop\n"
+    "                                (default 10, 0 = off)\n"
     "  --disable-access-log          no access log\n"
     "  --shared-dict NAME=CAPACITY   a Lua shared dictionary eg.shared.NAME of CAPACITY entries\n"
     "                                (repeatable; `default`, 10000 entries, always exists)\n"
@@ -31,17 +35,19 @@ static const char usage[] =
     "strict, debug, access-log, disable-access-log. Flags on the command line win.\n";
 
 /* Flags that take a value, and where it goes. */
-static const char **value_slot(eg_options *o, const char *flag, const char **workers, const char **drain)
+static const char **value_slot(eg_options *o, const char *flag)
 {
     if (!strcmp(flag, "name")) return &o->name;
     if (!strcmp(flag, "cluster-name")) return &o->cluster_name;
     if (!strcmp(flag, "api-addr")) return &o->api_addr;
     if (!strcmp(flag, "data-dir")) return &o->data_dir;
     if (!strcmp(flag, "busted")) return &o->busted_dir;
-    if (!strcmp(flag, "workers")) return workers;
-    if (!strcmp(flag, "drain-timeout")) return drain;
+    if (!strcmp(flag, "workers")) return &o->raw.workers;
+    if (!strcmp(flag, "drain-timeout")) return &o->raw.drain;
     if (!strcmp(flag, "access-log")) return &o->access_log;
     if (!strcmp(flag, "init-script")) return &o->init_script;
+    if (!strcmp(flag, "lua-memory-limit")) return &o->raw.lua_memory;
+    if (!strcmp(flag, "watchdog-timeout")) return &o->raw.watchdog;
     if (!strcmp(flag, "filter-dir") && o->nfilter_dirs < 16) return &o->filter_dirs[o->nfilter_dirs++];
     if (!strcmp(flag, "shared-dict") && o->nshared_dicts < 32) return &o->shared_dicts[o->nshared_dicts++];
     return NULL;
@@ -56,7 +62,7 @@ static bool *bool_slot(eg_options *o, const char *flag)
     return NULL;
 }
 
-static void from_env(eg_options *o, const char **workers, const char **drain)
+static void from_env(eg_options *o)
 {
     static const char *const flags[] = { "name", "cluster-name", "api-addr", "data-dir", "workers",
                                          "drain-timeout", "strict", "debug", "access-log", "disable-access-log" };
@@ -73,7 +79,7 @@ static void from_env(eg_options *o, const char **workers, const char **drain)
         if (b)
             *b = !strcmp(v, "1") || !strcasecmp(v, "true");
         else
-            *value_slot(o, flags[i], workers, drain) = v;
+            *value_slot(o, flags[i]) = v;
     }
 }
 
@@ -85,8 +91,7 @@ int eg_options_parse(eg_options *o, int argc, char **argv)
     o->api_addr = "127.0.0.1:2381";
     o->data_dir = "./data";
     o->access_log = "-";
-    const char *workers = NULL, *drain = NULL;
-    from_env(o, &workers, &drain);
+    from_env(o);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -110,7 +115,7 @@ int eg_options_parse(eg_options *o, int argc, char **argv)
             *b = eq ? (!strcmp(eq + 1, "true") || !strcmp(eq + 1, "1")) : true;
             continue;
         }
-        const char **slot = value_slot(o, flag, &workers, &drain);
+        const char **slot = value_slot(o, flag);
         if (!slot) {
             fprintf(stderr, "easegress-server: unknown flag --%s\n%s", flag, usage);
             return -1;
@@ -125,12 +130,14 @@ int eg_options_parse(eg_options *o, int argc, char **argv)
         }
     }
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    o->workers = workers ? atoi(workers) : (int)(n > 0 ? n : 1);
+    o->workers = o->raw.workers ? atoi(o->raw.workers) : (int)(n > 0 ? n : 1);
     if (o->workers < 1 || o->workers > 256) {
         fprintf(stderr, "easegress-server: --workers must be 1..256\n");
         return -1;
     }
-    o->drain_seconds = drain ? (unsigned)atoi(drain) : 30;
+    o->drain_seconds = o->raw.drain ? (unsigned)atoi(o->raw.drain) : 30;
+    o->lua_memory_mb = o->raw.lua_memory ? (unsigned)atoi(o->raw.lua_memory) : 256;
+    o->watchdog_seconds = o->raw.watchdog ? (unsigned)atoi(o->raw.watchdog) : 10;
     for (int i = 0; i < o->nshared_dicts; i++) {
         char name[EG_SHARED_DICT_MAX_NAME + 1], err[256];
         size_t cap;

@@ -21,6 +21,11 @@ typedef struct {
     unsigned drain_seconds;
     const char *access_log;      /* path, "-" for stdout */
     const char *init_script;     /* Lua run in every worker at start */
+    unsigned lua_memory_mb;      /* per VM; 0 = no limit */
+    unsigned watchdog_seconds;   /* a worker busy this long without a break: restart; 0 = off */
+    struct {                     /* numeric flags as given, before conversion */
+        const char *workers, *drain, *lua_memory, *watchdog;
+    } raw;
     bool disable_access_log;
     const char *shared_dicts[32]; /* --shared-dict NAME=CAPACITY (checked when parsed) */
     int nshared_dicts;

@@ -18,6 +18,7 @@
 #include "shared_dict.h"
 #include "store.h"
 #include "supervisor.h"
+#include "worker.h"
 
 typedef struct {
     uv_loop_t loop;
@@ -27,6 +28,9 @@ typedef struct {
     const eg_options *opts;
     bool stopping;
     bool master;
+    uv_timer_t watchdog;
+    uint64_t last_beats[256];
+    uint64_t last_beat_at[256];       /* ms when each worker's count last moved */
     eg_filter_watch *watches[16];
 } server;
 
@@ -48,6 +52,8 @@ static void on_signal(uv_signal_t *h, int signum)
         signal(SIGINT, SIG_DFL);
     eg_info("signal %d: shutting down (draining up to %us)", signum, s->opts->drain_seconds);
     eg_admin_api_stop(&s->api);
+    if (s->opts->watchdog_seconds)
+        uv_close((uv_handle_t *)&s->watchdog, NULL);
     for (int i = 0; i < 16; i++)
         if (s->watches[i])
             eg_filter_watch_stop(s->watches[i]);
@@ -69,6 +75,32 @@ static int open_access_log(const eg_options *o)
     return fd;
 }
 
+/* A worker that has not been back to its poll for the watchdog timeout is stuck (say, a
+ * filter in an endless loop): nothing but a new process frees it. The master restarts the
+ * server with the same sockets. */
+static void on_watchdog(uv_timer_t *t)
+{
+    server *s = t->data;
+    if (s->stopping || !s->supervisor.workers)
+        return;
+    uint64_t now = uv_hrtime() / 1000000;
+    for (int i = 0; i < s->supervisor.nworkers && i < 256; i++) {
+        uint64_t beats = eg_worker_beats(s->supervisor.workers[i]);
+        if (beats != s->last_beats[i] || !s->last_beat_at[i]) {
+            s->last_beats[i] = beats;
+            s->last_beat_at[i] = now;
+            continue;
+        }
+        uint64_t busy = now - s->last_beat_at[i];
+        if (busy > (uint64_t)s->opts->watchdog_seconds * 1000) {
+            eg_error("watchdog: worker %d has been busy for %llu ms without a break (a filter in an endless "
+                     "loop?); restarting the server process",
+                     i, (unsigned long long)busy);
+            _exit(70); /* no core file, no cleanup: the worker cannot be joined */
+        }
+    }
+}
+
 static void register_filter_kinds(const eg_options *o)
 {
     eg_filter_kind_register(&eg_proxy_kind);
@@ -82,6 +114,7 @@ int eg_server_run(const eg_options *o, int master_fd)
     s->opts = o;
     s->master = master_fd >= 0;
     uv_loop_init(&s->loop);
+    eg_lua_set_memory_limit((size_t)o->lua_memory_mb << 20);
     register_filter_kinds(o);
     /* Before any worker (or the supervisor's VM) can look a dictionary up. */
     if (eg_shared_dicts_start(o->shared_dicts, o->nshared_dicts) < 0)
@@ -103,6 +136,12 @@ int eg_server_run(const eg_options *o, int master_fd)
     s->supervisor.access_log_fd = open_access_log(o);
     s->supervisor.init_script = o->init_script;
     eg_supervisor_start(&s->supervisor);
+    if (o->watchdog_seconds) {
+        uv_timer_init(&s->loop, &s->watchdog);
+        s->watchdog.data = s;
+        uv_timer_start(&s->watchdog, on_watchdog, 1000, 1000);
+        uv_unref((uv_handle_t *)&s->watchdog);
+    }
     for (int i = 0; i < o->nfilter_dirs && i < 16; i++)
         s->watches[i] = eg_filter_watch_start(&s->loop, o->filter_dirs[i], on_filter_dir_change, &s->supervisor);
 

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <unistd.h>
 #include "gateway.h"
 #include "log.h"
@@ -250,6 +251,16 @@ static void on_wake(uv_async_t *a)
     }
 }
 
+/* A loop stuck in a callback (a filter in an endless loop) stops beating; the main thread's
+ * watchdog notices. */
+static void on_heartbeat(uv_timer_t *t)
+{
+    eg_worker *w = t->data;
+    atomic_fetch_add_explicit(&w->beats, 1, memory_order_relaxed);
+}
+
+uint64_t eg_worker_beats(eg_worker *w) { return atomic_load_explicit(&w->beats, memory_order_relaxed); }
+
 static void worker_main(void *arg)
 {
     eg_worker *w = arg;
@@ -274,6 +285,10 @@ eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, int acces
     w->upstreams = eg_upstream_pool_new(&w->loop);
     w->lua = eg_lua_vm_new(w);
     eg_access_log_init(&w->access_log, &w->loop, access_log_fd);
+    uv_timer_init(&w->loop, &w->heartbeat);
+    w->heartbeat.data = w;
+    uv_timer_start(&w->heartbeat, on_heartbeat, 500, 500);
+    uv_unref((uv_handle_t *)&w->heartbeat);
     if (w->lua && init_script)
         eg_lua_run_init_script(w->lua, init_script);
     adopt(w, initial);

@@ -40,6 +40,10 @@ typedef struct eg_worker {
     bool stopped;
     bool inline_mode;            /* driven by its caller (specs), may block */
     uint64_t drain_ms;
+    /* The watchdog's view: a timer on this loop counts beats; a loop stuck in a callback
+     * stops beating. */
+    _Atomic uint64_t beats;
+    uv_timer_t heartbeat;
     eg_access_log access_log;
     uv_timer_t drain_timer;
 } eg_worker;
@@ -54,6 +58,9 @@ void eg_worker_publish(eg_worker *w, eg_snapshot *s);
 /* Stop accepting, finish in-flight requests (up to drain_ms), then end the thread. */
 void eg_worker_stop(eg_worker *w, uint64_t drain_ms);
 void eg_worker_join_free(eg_worker *w);
+
+/* The worker's heartbeat count (advances twice a second while its loop turns). */
+uint64_t eg_worker_beats(eg_worker *w);
 
 /* For requests: pin the current snapshot, and unpin it when the request ends. */
 eg_snapshot *eg_worker_pin(eg_worker *w);
