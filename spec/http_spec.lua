@@ -121,3 +121,34 @@ filters:
   end)
 end)
 end)
+
+describe("Proxy serverMaxBodySize", function()
+  local port, stop
+  setup(function() port, stop = testing.start_mirror() end)
+  teardown(function() stop() end)
+
+  local function pipeline(limit)
+    return string.format([[
+name: limited
+kind: Pipeline
+filters:
+  - name: proxy
+    kind: Proxy
+    serverMaxBodySize: %d
+    pools:
+      - servers:
+          - url: http://127.0.0.1:%d
+]], limit, port)
+  end
+
+  it("answers 500 internalError for a response over the limit", function()
+    local res = assert(testing.run_pipeline(pipeline(20)))
+    assert.are.equal(500, res.status)
+    assert.are.same({ "proxy=internalError" }, testing.steps(res))
+  end)
+
+  it("passes a response within the limit, and any with -1", function()
+    assert.are.equal(200, assert(testing.run_pipeline(pipeline(100000))).status)
+    assert.are.equal(200, assert(testing.run_pipeline(pipeline(-1))).status)
+  end)
+end)

@@ -139,7 +139,7 @@ static int api_req_reset(lua_State *L)
     memset(r, 0, sizeof *r);
     r->method = "GET";
     r->path = "/";
-    r->host = client->host ? client->host : "";
+    r->host = ""; /* as Easegress's: the backend then gets its own address as Host */
     r->scheme = client->scheme;
     r->version_major = 1;
     r->version_minor = 1;

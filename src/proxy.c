@@ -42,6 +42,7 @@ typedef struct {
     proxy_inst *inst;
     const eg_pool_spec *pool;
     bool accepts_gzip;
+    int64_t max_body;
 } proxy_call;
 
 /* Backend names are resolved when the filter is built (on the main thread), never on the
@@ -149,6 +150,14 @@ static void on_response(eg_upstream_call *call, int status, eg_headers *headers,
     proxy_call *pc = (proxy_call *)call;
     eg_exchange *x = pc->x;
     eg_response *resp = eg_x_resp(x);
+    if (pc->max_body > 0 && content_length > pc->max_body) {
+        /* Too big to take (serverMaxBodySize): Easegress's internalError, 500. */
+        body->abort(body);
+        char detail[64];
+        snprintf(detail, sizeof detail, "response body of %lld bytes", (long long)content_length);
+        fail(pc, 500, "internalError", detail);
+        return;
+    }
     if (resp->stream) {
         eg_body_stream *old = resp->stream;
         resp->stream = NULL;
@@ -293,7 +302,6 @@ static eg_filter_status proxy_handle(void *vp, eg_exchange *x, const char **resu
     }
     const eg_upstream *u = &pool->servers[si];
     int64_t max_body = pool->server_max_body_size ? pool->server_max_body_size : spec->server_max_body_size;
-    (void)max_body; /* response size limits come with the streaming body issue */
 
     proxy_call *pc = eg_arena_alloc(x->arena, sizeof *pc);
     memset(pc, 0, sizeof *pc);
@@ -309,6 +317,8 @@ static eg_filter_status proxy_handle(void *vp, eg_exchange *x, const char **resu
     pc->call.head_method = !strcmp(req->method, "HEAD");
     pc->call.timeout_ms = pool->timeout_ms > 0 ? (uint64_t)pool->timeout_ms : 0;
     pc->call.max_idle = spec->max_idle_conns_per_host;
+    pc->call.max_body = max_body; /* -1: no limit */
+    pc->max_body = max_body;
     pc->call.arena = x->arena;
     pc->call.on_response = on_response;
     pc->call.on_error = on_error;

@@ -30,6 +30,7 @@ typedef struct upstream_conn {
     bool in_value;
     int pending_error;           /* reported from the timer, never synchronously */
     int max_idle;
+    int64_t max_body, body_seen; /* a body past max_body breaks off */
     /* the body stream */
     eg_body_stream stream;
     eg_body_sink *sink;
@@ -314,6 +315,12 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
     upstream_conn *c = p->data;
     if (c->state == C_CLOSING)
         return -1;
+    c->body_seen += (int64_t)len;
+    if (c->max_body > 0 && c->body_seen > c->max_body) {
+        eg_warn("upstream %s: response body over %lld bytes (serverMaxBodySize): cut off", c->key,
+                (long long)c->max_body);
+        return -1; /* the parse error ends the body as broken */
+    }
     if (c->sink) {
         if (!c->sink->write(c->sink, at, len))
             c->sink_paused = true;
@@ -503,6 +510,8 @@ static void conn_send(upstream_conn *c)
     eg_upstream_call *call = c->call;
     c->state = C_WAITING;
     c->max_idle = call->max_idle;
+    c->max_body = call->max_body;
+    c->body_seen = 0;
     c->got_bytes = false;
     c->body_done = c->body_error = false;
     c->sink_paused = false;

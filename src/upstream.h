@@ -35,6 +35,7 @@ struct eg_upstream_call {
     bool head_method;              /* HEAD: the response has no body */
     uint64_t timeout_ms;           /* until the response head; 0 = none */
     int max_idle;                  /* idle connections kept for this key */
+    int64_t max_body;              /* response body limit in bytes; <= 0 none */
     eg_arena *arena;               /* response headers are copied here */
     void (*on_response)(eg_upstream_call *c, int status, eg_headers *headers, int64_t content_length,
                         eg_body_stream *body);
