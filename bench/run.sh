@@ -479,37 +479,39 @@ for round in $(seq "$ROUNDS"); do
 done
 
 # ---------------------------------------------------------------- table
-declare -A M_RPS M_P50 M_P99 M_CPU M_UTIL
+declare -A M_RPS M_P50 M_P99 M_CPU M_UTIL B_CPU
 for name in "${NAMES[@]}"; do
     M_RPS[$name]=$(median ${R_RPS[$name]})
     M_P50[$name]=$(median ${R_P50[$name]})
     M_P99[$name]=$(median ${R_P99[$name]})
     M_CPU[$name]=$(median ${R_CPU[$name]})
+    B_CPU[$name]=$(printf '%s\n' ${R_CPU[$name]} | sort -g | head -1)
     M_UTIL[$name]=$(median ${R_UTIL[$name]})
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else printf "-" }'; }
 
 echo
-echo "Proxy path: wrk -t1 -c$CONNS -d${DURATION}s --latency, medians of $ROUNDS rounds; ratio = x/nginx"
+echo "Proxy path: wrk -t1 -c$CONNS -d${DURATION}s --latency, medians of $ROUNDS rounds (best: the lowest round); ratio = x/nginx"
 echo "(proxy alone on CPU $PROXY_CPU; wrk + backend nginx on CPU $LOAD_CPU; $(date -u +%Y-%m-%dT%H:%MZ);"
 echo " $("$EG_SERVER" --version 2>&1 | head -1); $("$NGINX" -v 2>&1); machine before the runs: $IDLE_BUSY)"
 echo
-echo "| name | req/s | p50 ms | p99 ms | CPU us/req | proxy CPU % | RSS MB | non-2xx | socket errors | disturbed |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| name | req/s | p50 ms | p99 ms | CPU us/req | best CPU us/req | proxy CPU % | RSS MB | non-2xx | socket errors | disturbed |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for name in "${NAMES[@]}"; do
     n=nginx
-    printf '| %s | %.0f (%s) | %.3f (%s) | %.3f (%s) | %.2f (%s) | %s | %.1f (%s) | %s | %s | %s/%s |\n' \
+    printf '| %s | %.0f (%s) | %.3f (%s) | %.3f (%s) | %.2f (%s) | %.2f (%s) | %s | %.1f (%s) | %s | %s | %s/%s |\n' \
         "$name" \
         "${M_RPS[$name]}" "$(ratio "${M_RPS[$name]}" "${M_RPS[$n]}")" \
         "${M_P50[$name]}" "$(ratio "${M_P50[$name]}" "${M_P50[$n]}")" \
         "${M_P99[$name]}" "$(ratio "${M_P99[$name]}" "${M_P99[$n]}")" \
         "${M_CPU[$name]}" "$(ratio "${M_CPU[$name]}" "${M_CPU[$n]}")" \
+        "${B_CPU[$name]}" "$(ratio "${B_CPU[$name]}" "${B_CPU[$n]}")" \
         "${M_UTIL[$name]}" \
         "$(awk -v k="${R_RSS[$name]}" 'BEGIN {print k / 1024}')" "$(ratio "${R_RSS[$name]}" "${R_RSS[$n]}")" \
         "${R_NON2XX[$name]}" "${R_SOCK[$name]}" "${R_DISTURBED[$name]:-0}" "$ROUNDS"
 done
-printf '| backend direct (no proxy) | %.0f | %.3f | %.3f | - | - | - | %s | %s | - |\n' \
+printf '| backend direct (no proxy) | %.0f | %.3f | %.3f | - | - | - | - | %s | %s | - |\n' \
     "$D_RPS" "$D_P50" "$D_P99" "$D_NON2XX" "$D_SOCK"
 echo
 echo "Per round (req/s | p50 ms | p99 ms | CPU us/req | CPU %):"
