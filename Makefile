@@ -2,7 +2,7 @@
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev \
 	libluajit2-5.1-dev libuv1-dev node-llhttp libnghttp2-dev libngtcp2-dev \
 	libngtcp2-crypto-gnutls-dev libnghttp3-dev libgnutls28-dev libssl-dev \
-	libyaml-dev lua-cjson libpcre2-dev zlib1g-dev lua-busted lua5.1 lua5.2 luarocks \
+	libyaml-dev lua-cjson libpcre2-dev zlib1g-dev lua-busted lua-check lua5.1 lua5.2 luarocks \
 	curl python3 wrk nginx-light procps psmisc
 
 CC      ?= cc
@@ -28,7 +28,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 LIBEG     := $(BUILD)/libeg.a
 
-.PHONY: all deps run test unit spec sdk-spec integration asan asan-test clean fuzz bench
+.PHONY: all deps run test lint unit spec sdk-spec integration asan asan-test clean fuzz bench
 all: $(BIN)/easegress-server $(BIN)/egctl
 
 deps:
@@ -93,8 +93,13 @@ sdk-spec:
 integration: all
 	/usr/bin/python3 tests/integration/run.py
 
+# Lua: `local` everything, no globals (.luacheckrc).
+lint:
+	luacheck -q lua spec sdk-spec examples/filters
+
 test: deps
 	$(MAKE) all
+	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) spec
 	$(MAKE) sdk-spec

@@ -192,9 +192,9 @@ function M.run_busted(dir)
   -- busted ends with os.exit; turn that into a return, so the runtime cleans up behind it.
   local exit_marker = {}
   local real_exit = os.exit
-  os.exit = function(code) error({ [exit_marker] = true, code = code }, 0) end
+  os.exit = function(code) error({ [exit_marker] = true, code = code }, 0) end -- luacheck: ignore
   local ok, err = pcall(require "busted.runner", { standalone = false })
-  os.exit = real_exit
+  os.exit = real_exit -- luacheck: ignore
   if not ok and type(err) == "table" and err[exit_marker] then
     local code = err.code
     return (code == true or code == 0 or code == nil) and 0 or 1

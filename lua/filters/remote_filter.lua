@@ -170,7 +170,7 @@ end
 
 ---------------------------------------------------------------------------------------------
 
-function M:context_json(ctx, req_body, resp_body)
+function M.context_json(_, ctx, req_body, resp_body)
   local req, resp = ctx.req, ctx.resp
   return json.encode({
     request = {

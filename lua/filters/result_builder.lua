@@ -37,9 +37,9 @@ function M:handle(ctx)
     ctx:respond(500, "500 Internal Server Error\n")
     return "buildErr"
   end
-  local text = builder.scalar(value, "result") or ""
-  if text == "" then return nil end
-  if text:match("^result%d$") then return text end
+  local result = builder.scalar(value, "result") or ""
+  if result == "" then return nil end
+  if result:match("^result%d$") then return result end
   return "unknown"
 end
 
