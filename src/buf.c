@@ -49,6 +49,17 @@ void eg_buf_printf(eg_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void eg_buf_append_u64(eg_buf *b, unsigned long long v)
+{
+    char tmp[24];
+    int n = (int)sizeof tmp;
+    do {
+        tmp[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    eg_buf_append(b, tmp + n, sizeof tmp - (size_t)n);
+}
+
 void eg_buf_free(eg_buf *b)
 {
     free(b->data);

@@ -14,6 +14,8 @@ void eg_buf_reserve(eg_buf *b, size_t extra);
 void eg_buf_append(eg_buf *b, const void *p, size_t n);
 void eg_buf_appends(eg_buf *b, const char *s);
 void eg_buf_printf(eg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Decimal digits of v (no printf on hot paths). */
+void eg_buf_append_u64(eg_buf *b, unsigned long long v);
 void eg_buf_free(eg_buf *b);
 /* Hand the bytes over (NUL-terminated); the buffer is left empty. */
 char *eg_buf_steal(eg_buf *b, size_t *len);

@@ -141,7 +141,9 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
         return;
     }
     const eg_httpserver_spec *spec = o->spec;
-    eg_client_ip(req->peer_ip, &req->headers, &spec->trusted_proxies, req->client_ip, sizeof req->client_ip);
+    /* The client IP is the peer's (set by the connection) unless proxies are trusted. */
+    if (spec->trusted_proxies.count)
+        eg_client_ip(req->peer_ip, &req->headers, &spec->trusted_proxies, req->client_ip, sizeof req->client_ip);
     if (spec->x_forwarded_for)
         append_forwarded_for(arena, req);
 

@@ -415,7 +415,12 @@ static bool status_has_body(int status) { return !(status < 200 || status == 204
 static void build_head(eg_http1_conn *c, const eg_response *resp, eg_buf *out, bool *chunked)
 {
     int status = resp->status ? resp->status : 503;
-    eg_buf_printf(out, "HTTP/1.1 %d %s\r\n", status, eg_status_reason(status));
+    char code[4] = { (char)('0' + status / 100 % 10), (char)('0' + status / 10 % 10), (char)('0' + status % 10), 0 };
+    eg_buf_append(out, "HTTP/1.1 ", 9);
+    eg_buf_append(out, code, 3);
+    eg_buf_append(out, " ", 1);
+    eg_buf_appends(out, eg_status_reason(status));
+    eg_buf_append(out, "\r\n", 2);
     bool have_date = false;
     for (size_t i = 0; i < resp->headers.count; i++) {
         const eg_header *h = &resp->headers.items[i];
@@ -434,8 +439,14 @@ static void build_head(eg_http1_conn *c, const eg_response *resp, eg_buf *out, b
         eg_buf_append(out, "\r\n", 2);
     }
     if (!have_date) {
-        char date[32];
-        eg_buf_printf(out, "Date: %s\r\n", eg_http_date(date));
+        time_t now = time(NULL);
+        if (now != c->srv->date_sec) {
+            c->srv->date_sec = now;
+            eg_http_date(c->srv->date);
+        }
+        eg_buf_append(out, "Date: ", 6);
+        eg_buf_appends(out, c->srv->date);
+        eg_buf_append(out, "\r\n", 2);
     }
     *chunked = false;
     if (status_has_body(status)) {
@@ -447,7 +458,9 @@ static void build_head(eg_http1_conn *c, const eg_response *resp, eg_buf *out, b
                 c->close_after = true; /* HTTP/1.0: the body ends with the connection */
             }
         } else {
-            eg_buf_printf(out, "Content-Length: %lld\r\n", (long long)(resp->stream ? resp->content_length : (int64_t)resp->body_len));
+            eg_buf_append(out, "Content-Length: ", 16);
+            eg_buf_append_u64(out, (unsigned long long)(resp->stream ? resp->content_length : (int64_t)resp->body_len));
+            eg_buf_append(out, "\r\n", 2);
         }
     }
     if (c->close_after || c->draining)

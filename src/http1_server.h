@@ -12,6 +12,7 @@
 #define EG_HTTP1_SERVER_H
 
 #include <stdint.h>
+#include <time.h>
 #include <uv.h>
 #include "message.h"
 
@@ -46,6 +47,8 @@ typedef struct {
     int *conn_counter;            /* optional: decremented on close (maxConnections) */
     void (*on_conn_closed)(void *ud);
     eg_http1_conn *conns;         /* every open connection (for draining) */
+    char date[32];                /* the Date value, made once a second */
+    time_t date_sec;
 } eg_http1_server;
 
 /* Accept one pending connection from `listener` and start serving it. */

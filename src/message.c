@@ -116,16 +116,27 @@ static bool token_in_list(const char *list, size_t len, const char *name, size_t
     return false;
 }
 
-bool eg_is_hop_header(const char *name, size_t len, const eg_headers *all)
+static bool name_eq(const char *name, size_t len, const char *lit, size_t litlen)
 {
-    static const char *const hop[] = { "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
-                                       "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade" };
-    for (size_t i = 0; i < sizeof hop / sizeof hop[0]; i++)
-        if (strlen(hop[i]) == len && strncasecmp(hop[i], name, len) == 0)
-            return true;
-    for (size_t i = 0; all && i < all->count; i++) {
-        const eg_header *h = &all->items[i];
-        if (h->name_len == 10 && strncasecmp(h->name, "Connection", 10) == 0 && token_in_list(h->value, h->value_len, name, len))
+    return len == litlen && strncasecmp(name, lit, len) == 0;
+}
+
+bool eg_is_hop_header(const char *name, size_t len, const eg_headers *with_connection)
+{
+    /* By length first: most headers are rejected without a comparison. */
+    switch (len) {
+    case 2: if (name_eq(name, len, "TE", 2)) return true; break;
+    case 7: if (name_eq(name, len, "Trailer", 7) || name_eq(name, len, "Upgrade", 7)) return true; break;
+    case 10: if (name_eq(name, len, "Connection", 10) || name_eq(name, len, "Keep-Alive", 10)) return true; break;
+    case 16: if (name_eq(name, len, "Proxy-Connection", 16)) return true; break;
+    case 17: if (name_eq(name, len, "Transfer-Encoding", 17)) return true; break;
+    case 18: if (name_eq(name, len, "Proxy-Authenticate", 18)) return true; break;
+    case 19: if (name_eq(name, len, "Proxy-Authorization", 19)) return true; break;
+    default: break;
+    }
+    for (size_t i = 0; with_connection && i < with_connection->count; i++) {
+        const eg_header *h = &with_connection->items[i];
+        if (name_eq(h->name, h->name_len, "Connection", 10) && token_in_list(h->value, h->value_len, name, len))
             return true;
     }
     return false;

@@ -67,7 +67,9 @@ void eg_response_error(eg_arena *a, eg_response *r, int status, const char *body
 void eg_response_set(eg_arena *a, eg_response *r, int status, const char *content_type, const char *body, size_t len);
 
 const char *eg_status_reason(int status);
-/* Is this a hop-by-hop header (RFC 9110 §7.6.1), including ones named by `Connection`? */
-bool eg_is_hop_header(const char *name, size_t len, const eg_headers *all);
+/* Is this a hop-by-hop header (RFC 9110 §7.6.1), including the ones the message's
+ * `Connection` headers name? Pass the message's headers only when it has a Connection
+ * header (checked once per message), else NULL: the common case costs no scan. */
+bool eg_is_hop_header(const char *name, size_t len, const eg_headers *with_connection);
 
 #endif

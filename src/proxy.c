@@ -167,9 +167,10 @@ static void on_response(eg_upstream_call *call, int status, eg_headers *headers,
      * backend's are added, Access-Control-* replaced. */
     eg_headers merged = resp->status ? resp->headers : (eg_headers){ 0 };
     bool encoded = false;
+    const eg_headers *connection = eg_headers_find(headers, "Connection", 10) ? headers : NULL;
     for (size_t i = 0; i < headers->count; i++) {
         const eg_header *h = &headers->items[i];
-        if (eg_is_hop_header(h->name, h->name_len, headers) || header_is(h, "Content-Length"))
+        if (eg_is_hop_header(h->name, h->name_len, connection) || header_is(h, "Content-Length"))
             continue;
         if (header_is(h, "Content-Encoding"))
             encoded = true;
@@ -228,42 +229,89 @@ static bool accepts_gzip(const eg_request *req)
 }
 
 /* The request head as the backend gets it: headers re-serialised, never passed raw. */
+/* Appending into a buffer sized beforehand (no printf, no reallocation). */
+typedef struct {
+    char *p;
+} out_cursor;
+
+static void put(out_cursor *o, const char *s, size_t n)
+{
+    memcpy(o->p, s, n);
+    o->p += n;
+}
+
+static void puts_(out_cursor *o, const char *s) { put(o, s, strlen(s)); }
+
+static void put_u64(out_cursor *o, uint64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *o->p++ = tmp[--n];
+}
+
+/* The request head as the backend gets it: headers re-serialised, never passed raw. */
 static uv_buf_t build_head(eg_exchange *x, const eg_request *req, const eg_pool_spec *pool, const eg_upstream *u)
 {
-    eg_buf b = { 0 };
-    eg_buf_reserve(&b, 512);
+    const char *method = req->method ? req->method : "GET";
+    const char *prefix = u->path_prefix ? u->path_prefix : "";
     const char *path = req->path && *req->path ? req->path : "/";
-    eg_buf_printf(&b, "%s %s%s%s%s HTTP/1.1\r\n", req->method ? req->method : "GET", u->path_prefix ? u->path_prefix : "",
-                  path, req->query ? "?" : "", req->query ? req->query : "");
     /* Host: the client's when the server is an IP or keepHost, else the server's;
      * setUpstreamHost forces the server's (Easegress's rules, issues #447/#1245). */
     const char *host = (u->host_is_ip || u->keep_host) && req->host && *req->host ? req->host : u->host_header;
     if (pool->set_upstream_host && !u->keep_host)
         host = u->host_header;
-    eg_buf_printf(&b, "Host: %s\r\n", host);
+    const char *scheme = req->scheme ? req->scheme : "http";
+
+    size_t cap = strlen(method) + strlen(prefix) + strlen(path) + (req->query ? strlen(req->query) + 1 : 0) +
+                 strlen(host) + strlen(scheme) + 128;
+    for (size_t i = 0; i < req->headers.count; i++)
+        cap += req->headers.items[i].name_len + req->headers.items[i].value_len + 4;
+    out_cursor o = { eg_arena_alloc(x->arena, cap) };
+    char *start = o.p;
+
+    puts_(&o, method);
+    put(&o, " ", 1);
+    puts_(&o, prefix);
+    puts_(&o, path);
+    if (req->query) {
+        put(&o, "?", 1);
+        puts_(&o, req->query);
+    }
+    put(&o, " HTTP/1.1\r\nHost: ", 17);
+    puts_(&o, host);
+    put(&o, "\r\n", 2);
     bool has_proto = false;
+    const eg_headers *connection = eg_headers_find(&req->headers, "Connection", 10) ? &req->headers : NULL;
     for (size_t i = 0; i < req->headers.count; i++) {
         const eg_header *h = &req->headers.items[i];
         if (header_is(h, "Host") || header_is(h, "Content-Length") || header_is(h, "Expect") ||
-            eg_is_hop_header(h->name, h->name_len, &req->headers))
+            eg_is_hop_header(h->name, h->name_len, connection))
             continue;
         if (header_is(h, "X-Forwarded-Proto"))
             has_proto = true;
-        eg_buf_append(&b, h->name, h->name_len);
-        eg_buf_append(&b, ": ", 2);
-        eg_buf_append(&b, h->value, h->value_len);
-        eg_buf_append(&b, "\r\n", 2);
+        put(&o, h->name, h->name_len);
+        put(&o, ": ", 2);
+        put(&o, h->value, h->value_len);
+        put(&o, "\r\n", 2);
     }
-    if (!has_proto)
-        eg_buf_printf(&b, "X-Forwarded-Proto: %s\r\n", req->scheme ? req->scheme : "http");
-    bool body_method = req->method && (!strcmp(req->method, "POST") || !strcmp(req->method, "PUT") || !strcmp(req->method, "PATCH"));
-    if (req->body_len || body_method)
-        eg_buf_printf(&b, "Content-Length: %zu\r\n", req->body_len);
-    eg_buf_append(&b, "\r\n", 2);
-    char *head = eg_arena_strndup(x->arena, b.data, b.len);
-    uv_buf_t out = uv_buf_init(head, (unsigned)b.len);
-    eg_buf_free(&b);
-    return out;
+    if (!has_proto) {
+        put(&o, "X-Forwarded-Proto: ", 19);
+        puts_(&o, scheme);
+        put(&o, "\r\n", 2);
+    }
+    bool body_method = !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH");
+    if (req->body_len || body_method) {
+        put(&o, "Content-Length: ", 16);
+        put_u64(&o, req->body_len);
+        put(&o, "\r\n", 2);
+    }
+    put(&o, "\r\n", 2);
+    return uv_buf_init(start, (unsigned)(o.p - start));
 }
 
 static eg_filter_status proxy_handle(void *vp, eg_exchange *x, const char **result)

@@ -382,6 +382,7 @@ struct eg_router {
     hmap hosts;           /* exact host -> path_index* */
     path_index generic;
     ordvec ipf_rules;     /* indices of rules with an ipFilter */
+    bool uses_ip;         /* some ipFilter: the client IP is parsed per request */
     uint32_t max_groups;
     pcre2_match_context *mctx;
 };
@@ -817,8 +818,13 @@ static bool index_add(path_index *x, const path_priv *p, uint32_t ord)
 
 static bool build_index(eg_router *r)
 {
+    r->uses_ip = r->server_ipf != NULL;
+    for (size_t i = 0; i < r->npaths && !r->uses_ip; i++)
+        r->uses_ip = ((const path_priv *)r->paths[i].priv)->ipf != NULL;
     for (size_t ri = 0; ri < r->nrules; ri++) {
         rule_t *ru = &r->rules[ri];
+        if (ru->ipf)
+            r->uses_ip = true;
         if (ru->ipf && !ordvec_push(&r->ipf_rules, (uint32_t)ri))
             return false;
         for (size_t h = 0; h < (ru->all_exact ? ru->nhosts : 1); h++) {
@@ -1558,7 +1564,8 @@ int eg_router_match(const eg_router *r, const eg_route_request *req, eg_route_ma
     if (!r || !req)
         return finish(m, 404);
     uint8_t ip[16];
-    const uint8_t *ipp = req->client_ip && eg_ip_parse(req->client_ip, strlen(req->client_ip), ip) == 0
+    const uint8_t *ipp = r->uses_ip && req->client_ip &&
+                                 eg_ip_parse(req->client_ip, strlen(req->client_ip), ip) == 0
                              ? ip : NULL;
     /* mux.search: the server's ipFilter comes before everything, path errors included */
     if (!eg_ipfilter_allow(r->server_ipf, ipp))
