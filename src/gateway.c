@@ -135,7 +135,12 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
     x->cur = 0;
     w->requests++;
 
-    const eg_server_obj *o = eg_strmap_get(&x->snap->servers, g->server_name, strlen(g->server_name));
+    if (g->cache_generation != x->snap->generation) {
+        g->cache_generation = x->snap->generation;
+        g->cached_server = eg_strmap_get(&x->snap->servers, g->server_name, strlen(g->server_name));
+        g->cached_route = g->cached_pipeline = NULL;
+    }
+    const eg_server_obj *o = g->cached_server;
     if (!o) {
         answer(x, 503);
         return;
@@ -159,7 +164,14 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
         req->path = eg_arena_strndup(arena, m.rewritten_path, strlen(m.rewritten_path));
         free(m.rewritten_path);
     }
-    const eg_pipeline *p = eg_strmap_get(&x->snap->pipelines, m.path->backend, strlen(m.path->backend));
+    const eg_pipeline *p;
+    if (g->cached_route == m.path) {
+        p = g->cached_pipeline;
+    } else {
+        p = eg_strmap_get(&x->snap->pipelines, m.path->backend, strlen(m.path->backend));
+        g->cached_route = m.path;
+        g->cached_pipeline = p;
+    }
     if (!p) {
         answer(x, 503);
         return;

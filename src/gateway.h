@@ -3,6 +3,7 @@
 #ifndef EG_GATEWAY_H
 #define EG_GATEWAY_H
 
+#include <stdint.h>
 #include "http1_server.h"
 
 struct eg_worker;
@@ -12,6 +13,11 @@ typedef struct {
     struct eg_worker *worker;
     struct eg_listener *listener;
     const char *server_name;
+    /* Lookups by name cached for the snapshot generation they were made in. */
+    uint64_t cache_generation;
+    const void *cached_server;
+    const void *cached_route;          /* eg_route_path of the last match */
+    const void *cached_pipeline;       /* ... and the pipeline it named */
 } eg_gateway_ud;
 
 extern const eg_http1_hooks eg_gateway_hooks;

@@ -622,6 +622,18 @@ static void respond_error(eg_http1_conn *c, int status)
 static bool head_is_malformed(eg_http1_conn *c, const char *data, size_t len)
 {
     for (size_t i = 0; i < len && !c->head_done_scan; i++) {
+        if (c->head_scan == 0 && c->head_started) {
+            /* Mid-line: only the next LF (and the byte before it) matter; skip to it. */
+            const char *nl = memchr(data + i, '\n', len - i);
+            if (!nl) {
+                c->head_scan = data[len - 1] == '\r' ? 1 : 0;
+                return false;
+            }
+            size_t j = (size_t)(nl - data);
+            if (j > i)
+                c->head_scan = data[j - 1] == '\r' ? 1 : 0;
+            i = j;
+        }
         char ch = data[i];
         bool line_start = (c->head_scan >> 1) == 1;
         if (ch == '\n') {

@@ -25,6 +25,8 @@ typedef struct {
     char pool_key[300];
 } server_addr;
 
+#define MAX_WORKERS 256
+
 typedef struct {
     eg_proxy_spec *spec;
     char *state_key;            /* "pipeline/filter", for logs */
@@ -33,6 +35,9 @@ typedef struct {
      * unchanged pool and never alias a pool of another shape. */
     char **pool_state_keys;
     char *choose_state_key;
+    /* The states found, per worker (each worker writes only its own slots). */
+    eg_lb_state **pool_states;          /* [pool * MAX_WORKERS + worker] */
+    eg_lb_state *choose_states[MAX_WORKERS];
     server_addr **addrs;        /* per pool, per server */
 } proxy_inst;
 
@@ -88,6 +93,7 @@ static void *proxy_create(eg_dec *d, const eg_node *spec_node, const char *pipel
     snprintf(p->state_key, n, "%s/%s", pipeline, fname ? fname : "");
     p->addrs = calloc(spec->npools, sizeof *p->addrs);
     p->pool_state_keys = calloc(spec->npools, sizeof *p->pool_state_keys);
+    p->pool_states = calloc(spec->npools * MAX_WORKERS, sizeof *p->pool_states);
     for (size_t i = 0; i < spec->npools; i++) {
         size_t kl = strlen(p->state_key) + 48;
         p->pool_state_keys[i] = malloc(kl);
@@ -112,6 +118,7 @@ static void proxy_destroy(void *vp)
         free(p->pool_state_keys[i]);
     }
     free(p->pool_state_keys);
+    free(p->pool_states);
     free(p->choose_state_key);
     free(p->addrs);
     free(p->state_key);
@@ -339,10 +346,16 @@ static eg_filter_status proxy_handle(void *vp, eg_exchange *x, const char **resu
             lr.path = decoded;
             lr.path_len = (size_t)n;
         }
-        pi = eg_proxy_choose_pool(spec, &lr, eg_worker_state(w, p->choose_state_key, sizeof(eg_lb_state)));
+        eg_lb_state **cst = &p->choose_states[w->id % MAX_WORKERS];
+        if (!*cst)
+            *cst = eg_worker_state(w, p->choose_state_key, sizeof(eg_lb_state));
+        pi = eg_proxy_choose_pool(spec, &lr, *cst);
     }
     const eg_pool_spec *pool = &spec->pools[pi];
-    int si = eg_lb_pick(pool, eg_worker_state(w, p->pool_state_keys[pi], sizeof(eg_lb_state)), &lr, NULL);
+    eg_lb_state **st = &p->pool_states[pi * MAX_WORKERS + (size_t)w->id % MAX_WORKERS];
+    if (!*st)
+        *st = eg_worker_state(w, p->pool_state_keys[pi], sizeof(eg_lb_state));
+    int si = eg_lb_pick(pool, *st, &lr, NULL);
     if (si < 0 || !p->addrs[pi][si].resolved) {
         eg_response_error(x->arena, eg_x_resp(x), 503, "503 Service Unavailable\n");
         *result = "internalError";
