@@ -48,6 +48,8 @@ struct eg_exchange {
 
     void (*flow_done)(eg_exchange *x);
     int lua_ref;                     /* the request's coroutine in the worker VM, 0 = none */
+    bool lua_fresh;                  /* its next resume starts this request's ctx */
+    bool lua_parked;                 /* it sits at the runner's "done" yield (reusable) */
     void *lua_vars;
     eg_buf tags;                     /* "pipeline(name): f1(result,dur)->f2(dur)" */
     void *owner;                     /* who started it, when not a connection (specs) */

@@ -37,6 +37,10 @@ struct eg_lua_vm {
     uv_loop_t *loop;
     int runtime_ref;        /* the easegress.runtime module table */
     int instances_ref;      /* lua_filter id -> Lua instance */
+    /* Request coroutines parked at the runner's "done" yield, ready for the next request:
+     * creating one per request costs more than the filters it runs. */
+    int pool[128];
+    int npool;
 };
 
 /* A Lua filter as built on the main thread: what each worker needs to make its instance. */
@@ -284,10 +288,14 @@ static void set_error_response(eg_exchange *x, const char *what)
 
 static void drop_coroutine(eg_lua_vm *vm, eg_exchange *x)
 {
-    if (x->lua_ref) {
+    if (!x->lua_ref)
+        return;
+    if (x->lua_parked && vm->npool < (int)(sizeof vm->pool / sizeof vm->pool[0]))
+        vm->pool[vm->npool++] = x->lua_ref;
+    else
         luaL_unref(vm->L, LUA_REGISTRYINDEX, x->lua_ref);
-        x->lua_ref = 0;
-    }
+    x->lua_ref = 0;
+    x->lua_parked = false;
 }
 
 /* Resume the request's coroutine with nargs values already pushed on it. */
@@ -329,6 +337,14 @@ static lua_State *request_coroutine(eg_lua_vm *vm, eg_exchange *x)
 {
     lua_State *L = vm->L;
     if (x->lua_ref) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, x->lua_ref);
+        lua_State *co = lua_tothread(L, -1);
+        lua_pop(L, 1);
+        return co;
+    }
+    x->lua_fresh = true;
+    if (vm->npool > 0 && !x->background) {
+        x->lua_ref = vm->pool[--vm->npool];
         lua_rawgeti(L, LUA_REGISTRYINDEX, x->lua_ref);
         lua_State *co = lua_tothread(L, -1);
         lua_pop(L, 1);
@@ -398,6 +414,7 @@ void eg_lua_wait_complete(eg_exchange *x, lua_State *co, int (*push)(lua_State *
         x->on_abort = on_abort;
         return;
     }
+    x->lua_parked = x->lua_ref != 0;
     eg_flow_resume(x, result);
 }
 
@@ -436,7 +453,11 @@ static eg_filter_status lua_handle(void *inst, eg_exchange *x, const char **resu
     lua_xmove(vm->L, co, 1);
     lua_pushlightuserdata(co, x);
     lua_pushinteger(co, (lua_Integer)x->cur);
-    eg_filter_status st = resume(vm, x, co, 3, result);
+    lua_pushboolean(co, x->lua_fresh);
+    x->lua_fresh = false;
+    x->lua_parked = false;
+    eg_filter_status st = resume(vm, x, co, 4, result);
+    x->lua_parked = st == EG_FILTER_DONE && x->lua_ref;
     if (st == EG_FILTER_PENDING)
         x->on_abort = on_abort;
     return st;

@@ -143,18 +143,23 @@ function M.instantiate(name, code, path, spec_json, sources_json)
 end
 
 -- The body of every request coroutine: run the filter handed in, yield its outcome, repeat.
-function M.runner(inst, x, ns)
+function M.runner(inst, x, ns, fresh)
   local co = coroutine.running()
-  local ctx = ctx_mod.new(x, ns)
+  local ctx
   while true do
-    ctx:_use(ns)
+    -- The coroutine outlives its request (C pools them): each request gets its own ctx.
+    if fresh or not ctx then
+      ctx = ctx_mod.new(x, ns)
+    else
+      ctx:_use(ns)
+    end
     current[co] = x
     local ok, res = xpcall(inst.handle, traceback, inst, ctx)
     current[co] = nil
     if ok and res ~= nil and type(res) ~= "string" then
       ok, res = false, "a filter must return nil or a result string, not " .. type(res)
     end
-    inst, x, ns = coroutine.yield("done", ok, res)
+    inst, x, ns, fresh = coroutine.yield("done", ok, res)
   end
 end
 
