@@ -76,7 +76,15 @@ function Response:body()
 end
 
 local Ctx = {}
-Ctx.__index = Ctx
+-- ctx.vars is made on first use: most requests never touch it.
+Ctx.__index = function(ctx, key)
+  if key == "vars" then
+    local vars = {}
+    rawset(ctx, "vars", vars)
+    return vars
+  end
+  return Ctx[key]
+end
 
 local M = {}
 
@@ -85,9 +93,20 @@ local function view(x, ns)
 end
 
 function M.new(x, ns)
-  local ctx = setmetatable({ _x = x, vars = {}, _views = {} }, Ctx)
+  local ctx = setmetatable({ _x = x, _views = {} }, Ctx)
   ctx:_use(ns)
   return ctx
+end
+
+-- A pooled coroutine's ctx starts over for its next request: same tables, new exchange,
+-- no vars. (Views are rebound to the new exchange as they are used.)
+function Ctx:_reset(x, ns)
+  self._x = x
+  rawset(self, "vars", nil)
+  for _, v in pairs(self._views) do
+    v.req._x, v.resp._x = x, x
+  end
+  self:_use(ns)
 end
 
 function Ctx:_use(ns)

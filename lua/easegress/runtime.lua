@@ -148,8 +148,10 @@ function M.runner(inst, x, ns, fresh)
   local ctx
   while true do
     -- The coroutine outlives its request (C pools them): each request gets its own ctx.
-    if fresh or not ctx then
+    if not ctx then
       ctx = ctx_mod.new(x, ns)
+    elseif fresh then
+      ctx:_reset(x, ns)
     else
       ctx:_use(ns)
     end
