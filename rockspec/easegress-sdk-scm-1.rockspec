@@ -24,6 +24,7 @@ filter's own logic can be tested with plain busted on a stock Lua (5.1 to 5.4) o
   easegress.fake_ctx   a ctx of the filter contract over plain tables, with the runtime's
                        checks, plus helpers to build a filter from its spec and read what it did
   easegress.duration   Go durations ("1m30s")
+  easegress.httputil   query and cookie parsing shared by both ctx implementations
 
 Everything else needs the runtime and its C core, and specs using it must run inside it with
 `easegress-server --busted DIR`: eg.http, eg.spawn/eg.wait, eg.sleep, timers, eg.shared,
@@ -59,6 +60,7 @@ build = {
     ["easegress.schema"] = "lua/easegress/schema.lua",
     ["easegress.fake_ctx"] = "lua/easegress/fake_ctx.lua",
     ["easegress.duration"] = "lua/easegress/duration.lua",
+    ["easegress.httputil"] = "lua/easegress/httputil.lua",
   } },
 }
 

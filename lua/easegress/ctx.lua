@@ -1,4 +1,5 @@
 -- easegress.ctx: the ctx of the filter contract, over the C primitives of easegress.c.
+local httputil = require "easegress.httputil"
 local C = require "easegress.c"
 
 local Request = {}
@@ -29,31 +30,10 @@ function Request:json()
   return decoded, err
 end
 
-local function unescape(s)
-  s = s:gsub("+", " ")
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-
 -- First value of a query parameter (decoded), or nil.
-function Request:query(name)
-  local q = self:raw_query()
-  if not q then return nil end
-  for pair in q:gmatch("[^&]+") do
-    local k, v = pair:match("^([^=]*)=?(.*)$")
-    if unescape(k) == name then return unescape(v) end
-  end
-  return nil
-end
+function Request:query(name) return httputil.query_value(self:raw_query(), name) end
 
-function Request:cookie(name)
-  local all = self:header("Cookie")
-  if not all then return nil end
-  for pair in all:gmatch("[^;]+") do
-    local k, v = pair:match("^%s*([^=]+)=(.*)$")
-    if k == name then return (v:gsub("%s+$", "")) end
-  end
-  return nil
-end
+function Request:cookie(name) return httputil.cookie_value(self:header("Cookie"), name) end
 
 local Response = {}
 Response.__index = Response

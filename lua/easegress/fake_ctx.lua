@@ -21,6 +21,7 @@
 -- runtime. What a fake cannot give: eg.http, eg.sleep, eg.shared and the other C-backed
 -- eg.* functions, a streamed backend body, and a Pipeline around the filter (for those, run
 -- the spec with easegress-server --busted and easegress.testing.run_pipeline).
+local httputil = require "easegress.httputil"
 local M = {}
 
 local function lower(s) return string.lower(s) end
@@ -174,31 +175,10 @@ end)()
 
 function Request:json() return json_decode(self:body()) end
 
-local function unescape(s)
-  s = s:gsub("+", " ")
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-
 -- First value of a query parameter (decoded), or nil.
-function Request:query(name)
-  local q = self:raw_query()
-  if not q then return nil end
-  for pair in q:gmatch("[^&]+") do
-    local k, v = pair:match("^([^=]*)=?(.*)$")
-    if unescape(k) == name then return unescape(v) end
-  end
-  return nil
-end
+function Request:query(name) return httputil.query_value(self:raw_query(), name) end
 
-function Request:cookie(name)
-  local all = self:header("Cookie")
-  if not all then return nil end
-  for pair in all:gmatch("[^;]+") do
-    local k, v = pair:match("^%s*([^=]+)=(.*)$")
-    if k == name then return (v:gsub("%s+$", "")) end
-  end
-  return nil
-end
+function Request:cookie(name) return httputil.cookie_value(self:header("Cookie"), name) end
 
 ---------------------------------------------------------------------------------------------
 -- ctx.resp
