@@ -107,6 +107,17 @@ function M.apply_headers(set_header, add_header, list)
   end
 end
 
+-- The fields RequestBuilder and ResponseBuilder share.
+function M.builder_schema()
+  return {
+    protocol = { type = "string" },
+    sourceNamespace = { type = "string" },
+    template = { type = "string" },
+    leftDelim = { type = "string" },
+    rightDelim = { type = "string" },
+  }
+end
+
 -- Source namespace (builders' sourceNamespace) validation.
 function M.check_source(spec)
   if spec.sourceNamespace ~= nil and spec.template ~= nil then

@@ -6,13 +6,7 @@ local builder = require "easegress.builder"
 local M = {
   kind = "ResponseBuilder",
   results = { "buildErr" },
-  schema = {
-    protocol = { type = "string" },
-    sourceNamespace = { type = "string" },
-    template = { type = "string" },
-    leftDelim = { type = "string" },
-    rightDelim = { type = "string" },
-  },
+  schema = builder.builder_schema(),
 }
 
 function M.new(spec)
