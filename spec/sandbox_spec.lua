@@ -45,3 +45,25 @@ filters:
     assert.are.equal("nil", res.body)
   end)
 end)
+
+describe("a ctx kept past its request", function()
+  it("raises an error instead of touching a request that has ended", function()
+    local yaml = [[
+name: p
+kind: Pipeline
+filters:
+  - name: keep
+    kind: Lua
+    code: |
+      eg.timer.at(20, function()
+        local ok, err = pcall(function() return ctx.req:header("Host") end)
+        eg.shared.default:set("stale_ctx", ok and "read" or tostring(err))
+      end)
+      return ctx:respond(200, "ok")
+]]
+    local res = assert(testing.run_pipeline(yaml))
+    assert.are.equal(200, res.status)
+    eg.sleep(60)
+    assert.matches("request that has ended", eg.shared.default:get("stale_ctx"))
+  end)
+end)

@@ -49,6 +49,10 @@ struct eg_exchange {
     void (*flow_done)(eg_exchange *x);
     int lua_ref;                     /* the request's coroutine in the worker VM, 0 = none */
     bool lua_fresh;                  /* its next resume starts this request's ctx */
+    /* What Lua holds for this exchange: a userdata pointing here, cleared when the exchange
+     * ends, so a ctx kept past its request (by a timer, say) errors instead of crashing. */
+    struct eg_exchange **lua_handle;
+    int lua_handle_ref;
     bool lua_parked;                 /* it sits at the runner's "done" yield (reusable) */
     void *lua_vars;
     eg_buf tags;                     /* "pipeline(name): f1(result,dur)->f2(dur)" */

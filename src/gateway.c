@@ -53,7 +53,7 @@ static int64_t body_limit(void *ud, const eg_request *req)
 
 static void release(eg_exchange *x)
 {
-    if (x->lua_ref && x->worker->lua)
+    if ((x->lua_ref || x->lua_handle) && x->worker->lua)
         eg_lua_vm_release(x->worker->lua, x);
     /* Streams no one will read (responses of other namespaces) must let go of their
      * connections. */

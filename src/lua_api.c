@@ -51,10 +51,29 @@ eg_lua_vm *eg_lua_vm_of(lua_State *L)
 
 eg_exchange *eg_lua_check_x(lua_State *L)
 {
-    eg_exchange *x = lua_touserdata(L, 1);
-    if (!x)
+    eg_exchange **h = lua_touserdata(L, 1);
+    if (!h || !*h)
         luaL_error(L, "this ctx belongs to a request that has ended");
-    return x;
+    return *h;
+}
+
+void eg_lua_push_x(lua_State *L, eg_exchange *x)
+{
+    if (!x->lua_handle) {
+        x->lua_handle = lua_newuserdata(L, sizeof *x->lua_handle);
+        *x->lua_handle = x;
+        x->lua_handle_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, x->lua_handle_ref);
+}
+
+void eg_lua_release_x(lua_State *L, eg_exchange *x)
+{
+    if (!x->lua_handle)
+        return;
+    *x->lua_handle = NULL;
+    luaL_unref(L, LUA_REGISTRYINDEX, x->lua_handle_ref);
+    x->lua_handle = NULL;
 }
 
 eg_namespace *eg_lua_check_ns(lua_State *L, eg_exchange *x)

@@ -17,6 +17,9 @@ eg_lua_vm *eg_lua_vm_of(lua_State *L);
 /* Argument 1 as the exchange of this call (errors in Lua when absent), argument 2 as one of
  * its namespaces. */
 eg_exchange *eg_lua_check_x(lua_State *L);
+/* Push the exchange's handle (the same userdata every time), and cut it when it ends. */
+void eg_lua_push_x(lua_State *L, eg_exchange *x);
+void eg_lua_release_x(lua_State *L, eg_exchange *x);
 eg_namespace *eg_lua_check_ns(lua_State *L, eg_exchange *x);
 
 /* ---- waits (lua_wait.c) ----

@@ -47,6 +47,7 @@ static background_state *state_of(lua_State *L, bool create)
 static void run_end(eg_lua_vm *vm, eg_exchange *x)
 {
     eg_lua_api_cancel_wait(x);
+    eg_lua_release_x(eg_lua_vm_state(vm), x);
     luaL_unref(eg_lua_vm_state(vm), LUA_REGISTRYINDEX, x->lua_ref);
     eg_arena *a = x->arena;
     eg_arena_free(a);
@@ -86,7 +87,7 @@ static void start_run(eg_lua_vm *vm)
     lua_xmove(L, co, 1);  /* runtime.background */
     lua_pop(L, 3);
     lua_xmove(L, co, 1);  /* fn */
-    lua_pushlightuserdata(co, x);
+    eg_lua_push_x(co, x);
     eg_lua_background_resume(vm, x, co, 2);
 }
 

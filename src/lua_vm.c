@@ -373,7 +373,7 @@ static int push_nothing(lua_State *co, void *ud)
 static bool tasks_ready(eg_lua_vm *vm, eg_exchange *x)
 {
     char err[512];
-    lua_pushlightuserdata(vm->L, x);
+    eg_lua_push_x(vm->L, x);
     if (!runtime_call(vm, "tasks_ready", 1, 1, err, sizeof err)) {
         eg_error("lua: tasks_ready: %s", err);
         return false;
@@ -451,7 +451,7 @@ static eg_filter_status lua_handle(void *inst, eg_exchange *x, const char **resu
         return EG_FILTER_DONE;
     }
     lua_xmove(vm->L, co, 1);
-    lua_pushlightuserdata(co, x);
+    eg_lua_push_x(co, x);
     lua_pushinteger(co, (lua_Integer)x->cur);
     lua_pushboolean(co, x->lua_fresh);
     x->lua_fresh = false;
@@ -466,6 +466,7 @@ static eg_filter_status lua_handle(void *inst, eg_exchange *x, const char **resu
 void eg_lua_vm_release(eg_lua_vm *vm, eg_exchange *x)
 {
     eg_lua_api_cancel_wait(x);
+    eg_lua_release_x(vm->L, x);
     drop_coroutine(vm, x);
 }
 
