@@ -160,6 +160,7 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
         answer(x, status);
         return;
     }
+    eg_set_headers_apply(m.path->set_headers, arena, req, NULL); /* before the rewrite, as Easegress */
     if (m.rewritten_path) {
         req->path = eg_arena_strndup(arena, m.rewritten_path, strlen(m.rewritten_path));
         free(m.rewritten_path);

@@ -417,6 +417,7 @@ static void route_path_free(eg_route_path *p)
     eg_node_free(p->backend_pool);
     eg_strv_free(p->set_header_keys, p->nset_headers);
     eg_strv_free(p->set_header_values, p->nset_headers);
+    eg_set_headers_free(p->set_headers);
     path_priv_free(p->priv);
 }
 
@@ -595,7 +596,8 @@ static bool decode_set_headers(eg_dec *d, const eg_node *map, eg_route_path *rp)
         return eg_dec_ok(d);
     rp->set_header_keys = calloc(sh->count, sizeof(char *));
     rp->set_header_values = calloc(sh->count, sizeof(char *));
-    if (!rp->set_header_keys || !rp->set_header_values)
+    rp->set_headers = eg_set_headers_new(sh->count);
+    if (!rp->set_header_keys || !rp->set_header_values || !rp->set_headers)
         return eg_dec_fail(d, "setHeaders", "out of memory");
     eg_dec_enter(d, "setHeaders");
     for (size_t i = 0; i < sh->count && eg_dec_ok(d); i++) {
@@ -605,8 +607,18 @@ static bool decode_set_headers(eg_dec *d, const eg_node *map, eg_route_path *rp)
         rp->set_header_keys[i] = strdup(sh->keys[i]);
         rp->set_header_values[i] = v ? v : strdup("");   /* null is Go's zero value "" */
         rp->nset_headers = i + 1;
-        if (!rp->set_header_keys[i] || !rp->set_header_values[i])
+        if (!rp->set_header_keys[i] || !rp->set_header_values[i]) {
             eg_dec_fail(d, NULL, "out of memory");
+            break;
+        }
+        /* Compiled now so a request only looks its variables up. */
+        const char *capture_only, *err = eg_set_headers_add(rp->set_headers, sh->keys[i],
+                                                            rp->set_header_values[i], &capture_only);
+        if (err)
+            eg_dec_fail(d, sh->keys[i], "%s", err);
+        else if (capture_only)
+            dec_warn(d, sh->keys[i], "\"%s\" is not a known variable and this router has no "
+                     "route captures: it renders \"\"", capture_only);
     }
     eg_dec_leave(d);
     return eg_dec_ok(d);

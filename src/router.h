@@ -13,6 +13,7 @@
 #include "http_types.h"
 #include "ipnet.h"
 #include "node.h"
+#include "set_headers.h"
 
 typedef struct eg_router eg_router;
 
@@ -25,6 +26,7 @@ typedef struct eg_route_path {
     char **set_header_keys;          /* `setHeaders`, in document order; value "" deletes */
     char **set_header_values;
     size_t nset_headers;
+    eg_set_headers *set_headers;     /* the same, compiled (NULL when none): apply after a match */
     /* private to router.c: matchers, rewrite target ... */
     void *priv;
 } eg_route_path;
