@@ -149,8 +149,6 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
     /* The client IP is the peer's (set by the connection) unless proxies are trusted. */
     if (spec->trusted_proxies.count)
         eg_client_ip(req->peer_ip, &req->headers, &spec->trusted_proxies, req->client_ip, sizeof req->client_ip);
-    if (spec->x_forwarded_for)
-        append_forwarded_for(arena, req);
 
     eg_route_request rr;
     route_input(req, &rr);
@@ -161,6 +159,9 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
         return;
     }
     eg_set_headers_apply(m.path->set_headers, arena, req, NULL); /* before the rewrite, as Easegress */
+    /* After matching and setHeaders, as Easegress: they see the header as the client sent it. */
+    if (spec->x_forwarded_for)
+        append_forwarded_for(arena, req);
     if (m.rewritten_path) {
         req->path = eg_arena_strndup(arena, m.rewritten_path, strlen(m.rewritten_path));
         free(m.rewritten_path);
