@@ -37,7 +37,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-log() { printf '[memory] %s\n' "$*" >&2; }
+NAME=memory
+source "$(dirname "$0")/lib.sh"
 die() { printf '[memory] error: %s\n' "$*" >&2; exit 1; }
 
 need=()
@@ -49,7 +50,6 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 [ -x "$EG_SERVER" ] && [ -x "$EGCTL" ] || die "run 'make all' first"
-PY=/usr/bin/python3
 
 # File descriptors: 10,000 client sockets (+ upstream ones) need more than the usual 1024.
 want=$((NCONNS * 2 + 1000))
@@ -61,31 +61,7 @@ fi
 ulimit -n $want 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 log "RLIMIT_NOFILE of this shell (inherited by the server and clients): $(ulimit -n)"
 
-WORK=$(mktemp -d /tmp/eg-memory.XXXXXX)
-PIDS=()
-stop_pid() {
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill "$pid" 2>/dev/null || true
-    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-    local rc=$? i
-    trap - EXIT INT TERM
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}"; done
-    if [ $KEEP = 1 ] || [ $rc != 0 ]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { local i; for i in $(seq $(($2 * 10))); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
-mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+bench_start
 
 # ---------------------------------------------------------------- backend
 BACKEND=$(port)

@@ -35,7 +35,8 @@ while [ $# -gt 0 ]; do
     *) echo "scale.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-log() { printf '[scale] %s\n' "$*" >&2; }
+NAME=scale
+source "$(dirname "$0")/lib.sh"
 die() { printf '[scale] error: %s\n' "$*" >&2; exit 1; }
 need=()
 command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
@@ -46,35 +47,9 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 [ -x "$EG_SERVER" ] && [ -x "$EGCTL" ] || die "run 'make all' first"
-PY=/usr/bin/python3
 HZ=$(getconf CLK_TCK)
+bench_start
 
-WORK=$(mktemp -d /tmp/eg-scale.XXXXXX)
-PIDS=()
-stop_pid() {
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill "$pid" 2>/dev/null || true
-    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-    local rc=$? i
-    trap - EXIT INT TERM
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}"; done
-    if [ $KEEP = 1 ] || [ $rc != 0 ]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { local i; for i in $(seq $(($2 * 10))); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-wait_hello() { local i; for i in $(seq $(($2 * 10))); do [ "$(curl -s -m 2 "$1" 2>/dev/null)" = hello ] && return 0; sleep 0.1; done; return 1; }
-cpu_ticks() { awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 # ---------------------------------------------------------------- backend
 BACKEND=$(port)

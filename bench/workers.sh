@@ -30,33 +30,11 @@ done
 die() { printf '[workers] error: %s\n' "$*" >&2; exit 1; }
 command -v wrk >/dev/null && command -v nginx >/dev/null || die "needs wrk and nginx (apt-get install wrk nginx-light)"
 [ -x "$EG_SERVER" ] && [ -x "$EGCTL" ] || die "run 'make all' first"
-PY=/usr/bin/python3
+NAME=workers
+source "$(dirname "$0")/lib.sh"
 HZ=$(getconf CLK_TCK)
 NCPU=$(nproc)
-WORK=$(mktemp -d /tmp/eg-workers.XXXXXX)
-PIDS=()
-stop_pid() {
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill "$pid" 2>/dev/null || true
-    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-    local rc=$? i
-    trap - EXIT INT TERM
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}"; done
-    [ $rc = 0 ] && rm -rf "$WORK" || echo "[workers] work directory kept: $WORK" >&2
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_hello() { local i; for i in $(seq $(($2 * 10))); do [ "$(curl -s -m 2 "$1" 2>/dev/null)" = hello ] && return 0; sleep 0.1; done; return 1; }
-ticks() { local p s=0; for p in "$@"; do s=$((s + $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat"))); done; echo $s; }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+bench_start
 
 BACKEND=$(port)
 mkdir -p "$WORK/tmp"
@@ -132,11 +110,11 @@ for placement in shared cpu0; do
                 for p in $BPIDS; do taskset -p -c 1 $p >/dev/null; done
             fi
             "${WRK[@]}" -d2s "http://127.0.0.1:$OPORT/" >/dev/null 2>&1
-            g0=$(ticks $OPID) b0=$(ticks $BPIDS)
+            g0=$(cpu_ticks $OPID) b0=$(cpu_ticks $BPIDS)
             c0=$(awk '{sub(/^.*\) /, ""); print $14 + $15}' /proc/$$/stat)
             "${WRK[@]}" -d"${DURATION}s" "http://127.0.0.1:$OPORT/" >"$WORK/wrk.$placement.$w.$r" 2>&1
             c1=$(awk '{sub(/^.*\) /, ""); print $14 + $15}' /proc/$$/stat)
-            g1=$(ticks $OPID) b1=$(ticks $BPIDS)
+            g1=$(cpu_ticks $OPID) b1=$(cpu_ticks $BPIDS)
             RPS[$w]+="$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$WORK/wrk.$placement.$w.$r") "
             GW[$w]+="$(awk -v t=$((g1 - g0)) -v hz=$HZ -v d=$DURATION 'BEGIN {printf "%.0f", 100 * t / hz / d}') "
             LG[$w]+="$(awk -v t=$((b1 - b0 + c1 - c0)) -v hz=$HZ -v d=$DURATION 'BEGIN {printf "%.0f", 100 * t / hz / d}') "
