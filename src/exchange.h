@@ -12,6 +12,7 @@
 
 struct eg_worker;
 struct eg_pipeline;
+struct eg_globalfilter;
 struct eg_snapshot;
 struct eg_http1_conn;
 struct lua_State;
@@ -36,6 +37,11 @@ struct eg_exchange {
     size_t cur;                      /* active namespace index */
 
     size_t node;                     /* flow position */
+    bool flow_ended;                 /* the flow stopped early (END, an unmapped result) */
+    /* A GlobalFilter around the routed pipeline: which of its stages runs. */
+    const struct eg_globalfilter *gf;
+    const struct eg_pipeline *main_pipeline;
+    int gf_stage;                    /* 0 before, 1 the routed pipeline, 2 after */
     const char *result;              /* last filter result */
     bool running;                    /* inside eg_flow_* (re-entrancy guard) */
     bool resumed_sync;

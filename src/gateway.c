@@ -81,10 +81,36 @@ static void answer(eg_exchange *x, int status)
     eg_http1_respond(x->conn, resp);
 }
 
+/* The next stage of a GlobalFilter (before -> pipeline -> after), with Easegress's
+ * fallthrough rules; false when there is none to run. */
+static bool next_stage(eg_exchange *x)
+{
+    const eg_globalfilter *g = x->gf;
+    if (x->gf_stage == 0) {
+        if (x->flow_ended && !g->fallthrough_before)
+            return false;
+        x->gf_stage = 1;
+        x->pipeline = x->main_pipeline;
+        return true;
+    }
+    if (x->gf_stage == 1 && g->after) {
+        if (x->flow_ended && !g->fallthrough_pipeline)
+            return false;
+        x->gf_stage = 2;
+        x->pipeline = g->after;
+        return true;
+    }
+    return false;
+}
+
 static void flow_done(eg_exchange *x)
 {
     if (x->aborted || !x->conn) {
         release(x);
+        return;
+    }
+    if (x->gf && next_stage(x)) {
+        eg_flow_start(x);
         return;
     }
     eg_response *resp = x->ns[0].resp;
@@ -139,6 +165,11 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
         g->cache_generation = x->snap->generation;
         g->cached_server = eg_strmap_get(&x->snap->servers, g->server_name, strlen(g->server_name));
         g->cached_route = g->cached_pipeline = NULL;
+        const eg_server_obj *so = g->cached_server;
+        g->cached_globalfilter = so && so->spec->global_filter
+                                     ? eg_strmap_get(&x->snap->globalfilters, so->spec->global_filter,
+                                                     strlen(so->spec->global_filter))
+                                     : NULL;
     }
     const eg_server_obj *o = g->cached_server;
     if (!o) {
@@ -179,6 +210,15 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
         return;
     }
     x->pipeline = p;
+    /* GlobalFilter (only for requests that matched a route, as in Easegress). */
+    const eg_globalfilter *gf = g->cached_globalfilter;
+    if (gf) {
+        x->gf = gf;
+        x->main_pipeline = p;
+        x->gf_stage = gf->before ? 0 : 1;
+        if (gf->before)
+            x->pipeline = gf->before;
+    }
     eg_flow_start(x);
 }
 

@@ -18,6 +18,7 @@ typedef struct {
     const void *cached_server;
     const void *cached_route;          /* eg_route_path of the last match */
     const void *cached_pipeline;       /* ... and the pipeline it named */
+    const void *cached_globalfilter;
 } eg_gateway_ud;
 
 extern const eg_http1_hooks eg_gateway_hooks;

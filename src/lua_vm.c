@@ -218,6 +218,15 @@ void eg_lua_vm_forget_pipeline(eg_lua_vm *vm, const eg_pipeline *p)
 void eg_lua_vm_forget(eg_lua_vm *vm, struct eg_snapshot *old, struct eg_snapshot *current)
 {
     const eg_strmap_slot *slot;
+    for (size_t i = 0; eg_strmap_next(&old->globalfilters, &i, &slot);) {
+        const eg_globalfilter *g = slot->value;
+        if (current && eg_strmap_get(&current->globalfilters, slot->key, slot->key_len) == g)
+            continue;
+        if (g->before && g->before->has_lua)
+            eg_lua_vm_forget_pipeline(vm, g->before);
+        if (g->after && g->after->has_lua)
+            eg_lua_vm_forget_pipeline(vm, g->after);
+    }
     for (size_t i = 0; eg_strmap_next(&old->pipelines, &i, &slot);) {
         const eg_pipeline *p = slot->value;
         if (p->has_lua && !(current && eg_strmap_get(&current->pipelines, slot->key, slot->key_len) == p))

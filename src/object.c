@@ -6,6 +6,7 @@
 static const eg_object_kind kinds[] = {
     { "Pipeline", "pipelines", { "pipeline", "pl", NULL }, "Pipeline" },
     { "HTTPServer", "httpservers", { "httpserver", "hs", NULL }, "TrafficGate" },
+    { "GlobalFilter", "globalfilters", { "globalfilter", "gf", NULL }, "BusinessController" },
 };
 
 const eg_object_kind *eg_object_kinds(size_t *n)

@@ -313,10 +313,13 @@ static bool advance(eg_exchange *x, const char *result)
     for (size_t i = 0; i < n->njumps; i++)
         if (strcmp(n->jumps[i].result, x->result) == 0) {
             x->node = n->jumps[i].target;
+            if (x->node >= p->nnodes)
+                x->flow_ended = true; /* jumped to END */
             return x->node < p->nnodes;
         }
     if (*x->result) {
         x->node = p->nnodes;
+        x->flow_ended = true;
         return false;
     }
     x->node++;
@@ -330,6 +333,7 @@ static void run(eg_exchange *x)
         const eg_flow_node *n = &p->nodes[x->node];
         if (n->filter == END_FILTER) {
             x->node = p->nnodes;
+            x->flow_ended = true;
             break;
         }
         eg_namespace *ns = eg_exchange_namespace(x, n->ns);
@@ -352,6 +356,7 @@ static void run(eg_exchange *x)
 void eg_flow_start(eg_exchange *x)
 {
     x->node = 0;
+    x->flow_ended = false;
     x->result = "";
     run(x);
 }

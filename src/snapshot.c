@@ -28,6 +28,17 @@ void eg_server_obj_unref(eg_server_obj *o)
     free(o);
 }
 
+void eg_globalfilter_ref(eg_globalfilter *g) { atomic_fetch_add(&g->refs, 1); }
+
+void eg_globalfilter_unref(eg_globalfilter *g)
+{
+    if (!g || atomic_fetch_sub(&g->refs, 1) != 1)
+        return;
+    eg_pipeline_unref(g->before);
+    eg_pipeline_unref(g->after);
+    free(g);
+}
+
 eg_snapshot *eg_snapshot_new(const eg_snapshot *prev, int nworkers, uint64_t generation)
 {
     eg_snapshot *s = calloc(1, sizeof *s + (size_t)nworkers * sizeof(eg_snapshot_slot));
@@ -36,11 +47,16 @@ eg_snapshot *eg_snapshot_new(const eg_snapshot *prev, int nworkers, uint64_t gen
     s->nworkers = nworkers;
     eg_strmap_init(&s->servers);
     eg_strmap_init(&s->pipelines);
+    eg_strmap_init(&s->globalfilters);
     if (prev) {
         const eg_strmap_slot *slot;
         for (size_t i = 0; eg_strmap_next(&prev->servers, &i, &slot);) {
             eg_server_obj_ref(slot->value);
             eg_strmap_put(&s->servers, slot->key, slot->key_len, slot->value);
+        }
+        for (size_t i = 0; eg_strmap_next(&prev->globalfilters, &i, &slot);) {
+            eg_globalfilter_ref(slot->value);
+            eg_strmap_put(&s->globalfilters, slot->key, slot->key_len, slot->value);
         }
         for (size_t i = 0; eg_strmap_next(&prev->pipelines, &i, &slot);) {
             eg_pipeline_ref(slot->value);
@@ -62,9 +78,19 @@ void eg_snapshot_put_server(eg_snapshot *s, const char *name, eg_server_obj *o)
     eg_server_obj_unref(old);
 }
 
+void eg_snapshot_put_globalfilter(eg_snapshot *s, const char *name, eg_globalfilter *g)
+{
+    eg_globalfilter *old = g ? eg_strmap_put(&s->globalfilters, name, strlen(name), g)
+                             : eg_strmap_del(&s->globalfilters, name, strlen(name));
+    eg_globalfilter_unref(old);
+}
+
 void eg_snapshot_discard(eg_snapshot *s)
 {
     const eg_strmap_slot *slot;
+    for (size_t i = 0; eg_strmap_next(&s->globalfilters, &i, &slot);)
+        eg_globalfilter_unref(slot->value);
+    eg_strmap_free(&s->globalfilters);
     for (size_t i = 0; eg_strmap_next(&s->servers, &i, &slot);)
         eg_server_obj_unref(slot->value);
     for (size_t i = 0; eg_strmap_next(&s->pipelines, &i, &slot);)

@@ -23,6 +23,19 @@ typedef struct eg_server_obj {
     int nfds;
 } eg_server_obj;
 
+/* A GlobalFilter version: pipelines run before and after the routed one (reference/
+ * easegress-spec.md §1.4). */
+typedef struct eg_globalfilter {
+    atomic_int refs;
+    eg_pipeline *before;       /* may be NULL */
+    eg_pipeline *after;        /* may be NULL */
+    bool fallthrough_before;   /* run the pipeline even when `before` ended the flow */
+    bool fallthrough_pipeline; /* run `after` even when the pipeline ended the flow */
+} eg_globalfilter;
+
+void eg_globalfilter_ref(eg_globalfilter *g);
+void eg_globalfilter_unref(eg_globalfilter *g);
+
 typedef struct {
     _Alignas(64) long inflight;
     bool retired;
@@ -33,6 +46,7 @@ typedef struct eg_snapshot {
     uint64_t generation;
     eg_strmap servers;         /* name -> eg_server_obj* */
     eg_strmap pipelines;       /* name -> eg_pipeline* */
+    eg_strmap globalfilters;   /* name -> eg_globalfilter* */
     int nworkers;
     eg_snapshot_slot slots[];
 } eg_snapshot;
@@ -42,6 +56,7 @@ eg_snapshot *eg_snapshot_new(const eg_snapshot *prev, int nworkers, uint64_t gen
 /* Replace or remove an entry; the snapshot takes over the caller's reference. */
 void eg_snapshot_put_pipeline(eg_snapshot *s, const char *name, eg_pipeline *p);
 void eg_snapshot_put_server(eg_snapshot *s, const char *name, eg_server_obj *o);
+void eg_snapshot_put_globalfilter(eg_snapshot *s, const char *name, eg_globalfilter *g);
 /* One worker (or the publisher on its behalf) lets go; the last one frees. */
 void eg_snapshot_release(eg_snapshot *s);
 /* Free a snapshot no worker ever saw (holders ignored). */

@@ -27,6 +27,7 @@ static void entry_free(eg_object_entry *e)
     free(e->created_at);
     eg_pipeline_unref(e->pipeline);
     eg_server_obj_unref(e->server);
+    eg_globalfilter_unref(e->globalfilter);
     free(e->error);
     free(e);
 }
@@ -59,6 +60,10 @@ static eg_snapshot *snapshot_of(eg_supervisor *s)
         if (e->server) {
             eg_server_obj_ref(e->server);
             eg_snapshot_put_server(snap, e->name, e->server);
+        }
+        if (e->globalfilter) {
+            eg_globalfilter_ref(e->globalfilter);
+            eg_snapshot_put_globalfilter(snap, e->name, e->globalfilter);
         }
     }
     return snap;
@@ -120,6 +125,48 @@ static int attach_sockets(eg_supervisor *s, eg_server_obj *o, const eg_object_en
     return 0;
 }
 
+/* One of a GlobalFilter's pipelines: the embedded spec, named after the object. */
+static eg_pipeline *build_embedded_pipeline(eg_dec *d, const eg_node *obj, const char *field, const char *gf_name)
+{
+    const eg_node *spec = eg_dec_map(d, obj, field, false);
+    if (!spec || !eg_dec_ok(d))
+        return NULL;
+    eg_node *copy = eg_node_clone(spec);
+    char name[600];
+    snprintf(name, sizeof name, "%s/%s", gf_name, field);
+    eg_node_map_set(copy, "name", eg_node_new_str(name));
+    eg_node_map_set(copy, "kind", eg_node_new_str("Pipeline"));
+    eg_dec_enter(d, field);
+    eg_pipeline *p = eg_pipeline_build(d, copy);
+    eg_dec_leave(d);
+    eg_node_free(copy);
+    return p;
+}
+
+static eg_globalfilter *build_globalfilter(eg_dec *d, const eg_node *obj)
+{
+    eg_object_mark_meta(obj);
+    const char *name = eg_node_str(obj, "name");
+    eg_globalfilter *g = calloc(1, sizeof *g);
+    atomic_init(&g->refs, 1);
+    g->before = build_embedded_pipeline(d, obj, "beforePipeline", name);
+    g->after = build_embedded_pipeline(d, obj, "afterPipeline", name);
+    const eg_node *ft = eg_dec_map(d, obj, "fallthrough", false);
+    if (ft) {
+        eg_dec_enter(d, "fallthrough");
+        eg_dec_bool(d, ft, "beforePipeline", &g->fallthrough_before, false);
+        eg_dec_bool(d, ft, "pipeline", &g->fallthrough_pipeline, false);
+        eg_dec_check_unknown(d, ft);
+        eg_dec_leave(d);
+    }
+    eg_dec_check_unknown(d, obj);
+    if (!eg_dec_ok(d)) {
+        eg_globalfilter_unref(g);
+        return NULL;
+    }
+    return g;
+}
+
 /* Build a version of `obj` into `e` (pipeline or server); error text into r. */
 static bool build(eg_supervisor *s, const eg_node *obj, const char *kind, eg_object_entry *e,
                   const eg_object_entry *old, eg_submit_result *r)
@@ -148,6 +195,9 @@ static bool build(eg_supervisor *s, const eg_node *obj, const char *kind, eg_obj
         } else if (spec) {
             eg_httpserver_spec_free(spec);
         }
+    } else if (strcmp(kind, "GlobalFilter") == 0) {
+        e->globalfilter = build_globalfilter(&d, obj);
+        ok = e->globalfilter != NULL && eg_dec_ok(&d);
     } else {
         eg_dec_fail(&d, NULL, "kind %s not found", kind);
     }
@@ -357,7 +407,7 @@ eg_node *eg_supervisor_status(eg_supervisor *s, const eg_object_entry *e)
     (void)s;
     eg_node *st = eg_node_new(EG_NODE_MAP);
     eg_node_map_set(st, "name", eg_node_new_str(e->name));
-    bool running = e->pipeline || e->server;
+    bool running = e->pipeline || e->server || e->globalfilter;
     eg_node_map_set(st, "health", eg_node_new_str(running ? "ready" : "failed"));
     if (!strcmp(e->kind, "HTTPServer")) {
         eg_node_map_set(st, "state", eg_node_new_str(running ? "running" : "failed"));

@@ -20,6 +20,7 @@ typedef struct {
     int64_t revision;
     eg_pipeline *pipeline;     /* built version (one reference), or NULL */
     eg_server_obj *server;
+    eg_globalfilter *globalfilter;
     char *error;               /* why it is not running, if it is not */
 } eg_object_entry;
 
