@@ -28,6 +28,8 @@ static void entry_free(eg_object_entry *e)
     eg_pipeline_unref(e->pipeline);
     eg_server_obj_unref(e->server);
     eg_globalfilter_unref(e->globalfilter);
+    free(e->owner);
+    free(e->generated.items); /* the entries themselves belong to the objects map */
     free(e->error);
     free(e);
 }
@@ -167,6 +169,84 @@ static eg_globalfilter *build_globalfilter(eg_dec *d, const eg_node *obj)
     return g;
 }
 
+/* A path with `backendPool` instead of `backend` gets a Pipeline of its own, as Easegress
+ * generates it: GENERATED-<server>-<rule>-<path>, one Proxy filter named `proxy`. It is not
+ * stored: the HTTPServer is, and it makes them again whenever it is built. */
+static bool build_generated(eg_supervisor *s, eg_dec *d, const eg_httpserver_spec *spec, const char *server,
+                            eg_object_entry *e)
+{
+    size_t n = eg_router_path_count(spec->router);
+    for (size_t i = 0; i < n && eg_dec_ok(d); i++) {
+        const eg_route_path *rp = eg_router_path_at(spec->router, i);
+        if (!rp->backend_pool)
+            continue;
+        eg_dec_enter(d, "rules");
+        eg_dec_enter_index(d, rp->rule_index);
+        eg_dec_enter(d, "paths");
+        eg_dec_enter_index(d, rp->path_index);
+        const eg_object_entry *other = eg_strmap_get(&s->objects, rp->backend, strlen(rp->backend));
+        if (other && !(other->owner && strcmp(other->owner, server) == 0)) {
+            eg_dec_fail(d, "backendPool", "the generated pipeline's name %s is taken by another object", rp->backend);
+        } else {
+            eg_node *pl = eg_node_new(EG_NODE_MAP);
+            eg_node_map_set(pl, "name", eg_node_new_str(rp->backend));
+            eg_node_map_set(pl, "kind", eg_node_new_str("Pipeline"));
+            eg_node *proxy = eg_node_new(EG_NODE_MAP);
+            eg_node_map_set(proxy, "name", eg_node_new_str("proxy"));
+            eg_node_map_set(proxy, "kind", eg_node_new_str("Proxy"));
+            eg_node *pools = eg_node_new(EG_NODE_SEQ);
+            eg_node_seq_push(pools, eg_node_clone(rp->backend_pool));
+            eg_node_map_set(proxy, "pools", pools);
+            eg_node *filters = eg_node_new(EG_NODE_SEQ);
+            eg_node_seq_push(filters, proxy);
+            eg_node_map_set(pl, "filters", filters);
+            eg_dec_enter(d, "backendPool");
+            eg_pipeline *p = eg_pipeline_build(d, pl);
+            eg_dec_leave(d);
+            if (p && eg_dec_ok(d)) {
+                eg_object_entry *g = calloc(1, sizeof *g);
+                g->name = strdup(rp->backend);
+                g->kind = strdup("Pipeline");
+                g->spec = pl;
+                g->pipeline = p;
+                g->owner = strdup(server);
+                g->created_at = now_rfc3339();
+                e->generated.items = realloc(e->generated.items, (e->generated.count + 1) * sizeof *e->generated.items);
+                e->generated.items[e->generated.count++] = g;
+            } else {
+                eg_pipeline_unref(p);
+                eg_node_free(pl);
+            }
+        }
+        for (int k = 0; k < 4; k++)
+            eg_dec_leave(d);
+    }
+    return eg_dec_ok(d);
+}
+
+static void drop_generated(eg_supervisor *s, eg_object_entry *e)
+{
+    for (size_t i = 0; e && i < e->generated.count; i++) {
+        eg_object_entry *g = e->generated.items[i];
+        if (eg_strmap_get(&s->objects, g->name, strlen(g->name)) == g)
+            eg_strmap_del(&s->objects, g->name, strlen(g->name));
+        entry_free(g);
+    }
+    if (e) {
+        free(e->generated.items);
+        e->generated.items = NULL;
+        e->generated.count = 0;
+    }
+}
+
+static void install_generated(eg_supervisor *s, eg_object_entry *e)
+{
+    for (size_t i = 0; i < e->generated.count; i++) {
+        eg_object_entry *g = e->generated.items[i];
+        eg_strmap_put(&s->objects, g->name, strlen(g->name), g);
+    }
+}
+
 /* Build a version of `obj` into `e` (pipeline or server); error text into r. */
 static bool build(eg_supervisor *s, const eg_node *obj, const char *kind, eg_object_entry *e,
                   const eg_object_entry *old, eg_submit_result *r)
@@ -182,6 +262,8 @@ static bool build(eg_supervisor *s, const eg_node *obj, const char *kind, eg_obj
         /* Accepting these would serve plain HTTP where the user asked for TLS. */
         if (spec && eg_dec_ok(&d) && (spec->https || spec->http3))
             eg_dec_fail(&d, spec->https ? "https" : "http3", "TLS is not implemented yet: this server would serve plain HTTP");
+        if (spec && eg_dec_ok(&d))
+            build_generated(s, &d, spec, eg_node_str(obj, "name"), e);
         if (spec && eg_dec_ok(&d)) {
             eg_server_obj *o = eg_server_obj_new(spec);
             char err[512];
@@ -206,6 +288,11 @@ static bool build(eg_supervisor *s, const eg_node *obj, const char *kind, eg_obj
         snprintf(r->message, sizeof r->message, "%s", d.error ? d.error : "invalid object");
         eg_pipeline_unref(e->pipeline);
         e->pipeline = NULL;
+        for (size_t i = 0; i < e->generated.count; i++)
+            entry_free(e->generated.items[i]);
+        free(e->generated.items);
+        e->generated.items = NULL;
+        e->generated.count = 0;
     }
     r->warnings = d.warnings;
     r->nwarnings = d.nwarnings;
@@ -273,6 +360,12 @@ void eg_supervisor_apply(eg_supervisor *s, const eg_node *obj, bool create, cons
         snprintf(r->message, sizeof r->message, "not found object %s", name);
         return;
     }
+    if (old && old->owner) {
+        r->status = 400;
+        snprintf(r->message, sizeof r->message, "%s is generated for a backendPool of HTTPServer %s: change that instead",
+                 name, old->owner);
+        return;
+    }
     if (old && strcmp(old->kind, kind) != 0) {
         r->status = 400;
         snprintf(r->message, sizeof r->message, "kind is %s, not %s: delete the object first", old->kind, kind);
@@ -297,7 +390,9 @@ void eg_supervisor_apply(eg_supervisor *s, const eg_node *obj, bool create, cons
     }
     e->revision = rev;
     r->revision = rev;
+    drop_generated(s, old);
     eg_strmap_put(&s->objects, name, strlen(name), e);
+    install_generated(s, e);
     publish(s);
     if (old) {
         if (old->server && (!e->server || strcmp(old->server->listen_key, e->server->listen_key) != 0))
@@ -317,6 +412,12 @@ void eg_supervisor_delete(eg_supervisor *s, const char *name, eg_submit_result *
         snprintf(r->message, sizeof r->message, "not found object %s", name);
         return;
     }
+    if (e->owner) {
+        r->status = 400;
+        snprintf(r->message, sizeof r->message, "%s is generated for a backendPool of HTTPServer %s: delete or change that instead",
+                 name, e->owner);
+        return;
+    }
     char key[512];
     snprintf(key, sizeof key, OBJECT_PREFIX "%s", name);
     int rc = eg_store_delete(s->store, key, &r->revision);
@@ -326,6 +427,7 @@ void eg_supervisor_delete(eg_supervisor *s, const char *name, eg_submit_result *
         return;
     }
     eg_strmap_del(&s->objects, name, strlen(name));
+    drop_generated(s, e);
     publish(s);
     if (e->server)
         release_listen(s, e->server);
@@ -495,6 +597,7 @@ static void load_objects(eg_supervisor *s)
             e->created_at = created ? strdup(created) : now_rfc3339();
             e->revision = kvs[i].mod_revision;
             eg_strmap_put(&s->objects, name, strlen(name), e);
+            install_generated(s, e);
         }
     }
     eg_kv_free_all(kvs, n);

@@ -12,7 +12,7 @@
 
 struct eg_worker;
 
-typedef struct {
+typedef struct eg_object_entry {
     char *name;
     char *kind;
     eg_node *spec;             /* the object as submitted (normalised) */
@@ -21,6 +21,11 @@ typedef struct {
     eg_pipeline *pipeline;     /* built version (one reference), or NULL */
     eg_server_obj *server;
     eg_globalfilter *globalfilter;
+    char *owner;               /* set on a Pipeline an HTTPServer generated for a backendPool */
+    struct eg_object_entry_list {
+        struct eg_object_entry **items;
+        size_t count;
+    } generated;               /* on an HTTPServer: the Pipelines of its backendPools */
     char *error;               /* why it is not running, if it is not */
 } eg_object_entry;
 
