@@ -259,6 +259,23 @@ static void filter_kinds(reply *rp)
     eg_node_free(list);
 }
 
+/* /metadata/objects/pipeline/filters/{kind}/results: what jumpIf may route on. */
+static void filter_results(reply *rp, const char *kind)
+{
+    const eg_filter_kind *k = eg_filter_kind_find(kind);
+    if (!k) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "filter kind %s not found", kind);
+        send_error(rp, 404, msg);
+        return;
+    }
+    eg_node *list = eg_node_new(EG_NODE_SEQ);
+    for (const char *const *r = k->results; r && *r; r++)
+        eg_node_seq_push(list, eg_node_new_str(*r));
+    send_node(rp, 200, list);
+    eg_node_free(list);
+}
+
 /* ---- dispatch ---- */
 
 static bool query_has(const eg_request *req, const char *kv)
@@ -300,6 +317,9 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
         object_kinds(rp, true);
     } else if (!strcmp(path, "/metadata/objects/pipeline/filters") && get) {
         filter_kinds(rp);
+    } else if (sscanf(path, "/metadata/objects/pipeline/filters/%299[^/]/results", name) == 1 && get &&
+               strlen(path) == strlen("/metadata/objects/pipeline/filters//results") + strlen(name)) {
+        filter_results(rp, name);
     } else if (!strcmp(path, "/objects")) {
         if (get)
             objects_list(api, rp);
