@@ -1178,38 +1178,11 @@ static int out_write(void *ctx, unsigned char *buf, size_t size)
     return 1;
 }
 
-/* Length of the valid UTF-8 sequence at s (libyaml's rules: no overlongs, no surrogates,
- * <= U+10FFFF), or 0 when invalid. */
+/* Length of the valid UTF-8 sequence at s, or 0 when invalid (node_json.c decodes it). */
 static size_t utf8_seq(const unsigned char *s, size_t left)
 {
-    unsigned c = s[0];
-    size_t n;
     unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xE0) == 0xC0) {
-        n = 2;
-        cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3;
-        cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n > left)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
+    return eg_utf8_decode(s, left, &cp);
 }
 
 /* Built trees may hold any bytes; libyaml's emitter insists on UTF-8, so invalid bytes

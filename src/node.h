@@ -130,4 +130,8 @@ void eg_dec_check_unknown(eg_dec *d, const eg_node *map);
 
 void eg_strv_free(char **v, size_t n);
 
+/* One UTF-8 sequence at s (no overlongs, no surrogates, <= U+10FFFF): its length, with the
+ * code point in *cp, or 0 when invalid. */
+size_t eg_utf8_decode(const unsigned char *s, size_t left, unsigned *cp);
+
 #endif

@@ -37,7 +37,7 @@ static void puts_(jbuf *b, const char *s)
 }
 
 /* Length of a valid UTF-8 sequence at s, 0 if invalid (Go's utf8.DecodeRune rules). */
-static size_t utf8_len(const unsigned char *s, size_t left, unsigned *cp_out)
+size_t eg_utf8_decode(const unsigned char *s, size_t left, unsigned *cp_out)
 {
     unsigned c = s[0], cp;
     size_t n;
@@ -102,7 +102,7 @@ static void put_string(jbuf *b, const char *s, size_t len)
             }
         } else {
             unsigned cp;
-            adv = utf8_len((const unsigned char *)s + i, len - i, &cp);
+            adv = eg_utf8_decode((const unsigned char *)s + i, len - i, &cp);
             if (!adv) {
                 rep = "\\ufffd", replen = 6;
                 adv = 1;
