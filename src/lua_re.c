@@ -308,8 +308,10 @@ static int next_match(lua_State *L, re_cache *c, re_entry *e, pcre2_match_data *
     return 0;
 }
 
-/* eg.re.match(subject, pattern, flags?) -> captures, or nil (nil, err on failure) */
-static int re_match(lua_State *L)
+/* match and find: the first match of (subject, pattern, flags) at arguments 1-3. Returns
+ * the number of captures (> 0); otherwise what to return to Lua, already pushed (nil for no
+ * match, nil and the error) as -1 or -2. */
+static int first_match(lua_State *L, re_entry **ep, const char **sp)
 {
     size_t len, plen;
     const char *s = luaL_checklstring(L, 1, &len);
@@ -318,14 +320,27 @@ static int re_match(lua_State *L)
     re_cache *c = cache_of(L);
     re_entry *e = lookup(L, c, pat, plen, opts);
     if (!e)
-        return 2;
+        return -2;
     int rc = exec(L, c, e, e->md, s, len, 0);
     if (rc < 0)
-        return 2;
+        return -2;
     if (rc == 0) {
         lua_pushnil(L);
-        return 1;
+        return -1;
     }
+    *ep = e;
+    *sp = s;
+    return rc;
+}
+
+/* eg.re.match(subject, pattern, flags?) -> captures, or nil (nil, err on failure) */
+static int re_match(lua_State *L)
+{
+    re_entry *e;
+    const char *s;
+    int rc = first_match(L, &e, &s);
+    if (rc < 0)
+        return -rc;
     push_captures(L, e, e->md, rc, s);
     return 1;
 }
@@ -333,21 +348,11 @@ static int re_match(lua_State *L)
 /* eg.re.find(subject, pattern, flags?) -> from, to (1-based, inclusive), or nil */
 static int re_find(lua_State *L)
 {
-    size_t len, plen;
-    const char *s = luaL_checklstring(L, 1, &len);
-    const char *pat = luaL_checklstring(L, 2, &plen);
-    uint32_t opts = check_flags(L, 3);
-    re_cache *c = cache_of(L);
-    re_entry *e = lookup(L, c, pat, plen, opts);
-    if (!e)
-        return 2;
-    int rc = exec(L, c, e, e->md, s, len, 0);
+    re_entry *e;
+    const char *s;
+    int rc = first_match(L, &e, &s);
     if (rc < 0)
-        return 2;
-    if (rc == 0) {
-        lua_pushnil(L);
-        return 1;
-    }
+        return -rc;
     size_t from, to;
     bool set;
     group_span(e->md, rc, 0, &from, &to, &set);
