@@ -7,6 +7,20 @@
 PY=/usr/bin/python3
 
 log() { printf '[%s] %s\n' "$NAME" "$*" >&2; }
+die() { printf '[%s] error: %s\n' "$NAME" "$*" >&2; exit 1; }
+
+# Install what is missing (nginx, wrk, curl), then insist on a built gateway.
+bench_require() {
+    local need=()
+    command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+    command -v wrk >/dev/null 2>&1 || need+=(wrk)
+    command -v curl >/dev/null 2>&1 || need+=(curl)
+    if [ ${#need[@]} -gt 0 ]; then
+        [ "$(id -u)" = 0 ] || die "missing packages (${need[*]}); install them as root"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    fi
+    [ -x "$EG_SERVER" ] && [ -x "$EGCTL" ] || die "run 'make all' first"
+}
 
 stop_pid() {
     local pid=$1 i

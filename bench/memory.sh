@@ -39,17 +39,7 @@ done
 
 NAME=memory
 source "$(dirname "$0")/lib.sh"
-die() { printf '[memory] error: %s\n' "$*" >&2; exit 1; }
-
-need=()
-command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then
-    [ "$(id -u)" = 0 ] || die "missing packages (${need[*]}); install them as root"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-[ -x "$EG_SERVER" ] && [ -x "$EGCTL" ] || die "run 'make all' first"
+bench_require
 
 # File descriptors: 10,000 client sockets (+ upstream ones) need more than the usual 1024.
 want=$((NCONNS * 2 + 1000))

@@ -37,16 +37,7 @@ while [ $# -gt 0 ]; do
 done
 NAME=scale
 source "$(dirname "$0")/lib.sh"
-die() { printf '[scale] error: %s\n' "$*" >&2; exit 1; }
-need=()
-command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then
-    [ "$(id -u)" = 0 ] || die "missing packages (${need[*]}); install them as root"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-[ -x "$EG_SERVER" ] && [ -x "$EGCTL" ] || die "run 'make all' first"
+bench_require
 HZ=$(getconf CLK_TCK)
 bench_start
 

@@ -27,11 +27,9 @@ while [ $# -gt 0 ]; do
     *) echo "workers.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-die() { printf '[workers] error: %s\n' "$*" >&2; exit 1; }
-command -v wrk >/dev/null && command -v nginx >/dev/null || die "needs wrk and nginx (apt-get install wrk nginx-light)"
-[ -x "$EG_SERVER" ] && [ -x "$EGCTL" ] || die "run 'make all' first"
 NAME=workers
 source "$(dirname "$0")/lib.sh"
+bench_require
 HZ=$(getconf CLK_TCK)
 NCPU=$(nproc)
 bench_start
