@@ -65,7 +65,7 @@ $(BIN)/egctl: $(EGCTL_OBJ) $(LIBEG)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $(EGCTL_OBJ) $(LIBEG) $(LDLIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIBEG)
+$(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBEG)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBEG) $(LDLIBS)
 

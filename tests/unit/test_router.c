@@ -17,44 +17,7 @@
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-typedef struct {
-    eg_httpserver_spec *s;
-    char *err;
-    char **warnings;
-    size_t nwarnings;
-} loaded;
-
-static loaded load(const char *yaml)
-{
-    loaded l = {0};
-    char perr[256];
-    eg_node *n = eg_yaml_parse(yaml, strlen(yaml), perr, sizeof perr);
-    if (!n) {
-        fprintf(stderr, "  yaml: %s\n", perr);
-        l.err = strdup(perr);
-        return l;
-    }
-    eg_dec d;
-    eg_dec_init(&d, false);
-    l.s = eg_httpserver_spec_decode(&d, n);
-    l.err = d.error;
-    l.warnings = d.warnings;
-    l.nwarnings = d.nwarnings;
-    d.error = NULL;
-    d.warnings = NULL;
-    d.nwarnings = 0;
-    eg_dec_free(&d);
-    eg_node_free(n);
-    return l;
-}
-
-static void unload(loaded *l)
-{
-    eg_httpserver_spec_free(l->s);
-    free(l->err);
-    eg_strv_free(l->warnings, l->nwarnings);
-    memset(l, 0, sizeof *l);
-}
+#include "httpserver_fixture.h"
 
 /* The error a document gives (NULL when it decodes). */
 static char *error_of(const char *yaml)
