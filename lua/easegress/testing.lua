@@ -11,6 +11,13 @@ function M.run_pipeline(yaml, request)
   return C.run_pipeline(yaml, request or {})
 end
 
+-- The error a Pipeline that must not build gives (fails the spec if it builds).
+function M.build_error(yaml)
+  local res, err = C.run_pipeline(yaml, {})
+  assert(res == nil, "the pipeline was accepted")
+  return err
+end
+
 -- The filters a run went through, as { "alias=result", ... } in order.
 function M.steps(res)
   local steps = {}

@@ -227,11 +227,7 @@ filters:
   end)
 
   describe("spec checks", function()
-    local function err_of(fields)
-      local res, err = testing.run_pipeline(pipeline(fields))
-      assert.is_nil(res)
-      return err
-    end
+    local function err_of(fields) return testing.build_error(pipeline(fields)) end
 
     it("checks the methods", function()
       assert.matches("allowedMethods%[1%]: invalid http method get", err_of("allowedMethods: [GET, get]"))

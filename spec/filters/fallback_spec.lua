@@ -96,11 +96,7 @@ filters:
   end)
 
   describe("spec checks", function()
-    local function err_of(fields)
-      local res, err = testing.run_pipeline("name: fb\nkind: Pipeline\nfilters:\n" .. fallback_yaml(fields))
-      assert.is_nil(res)
-      return err
-    end
+    local function err_of(fields) return testing.build_error("name: fb\nkind: Pipeline\nfilters:\n" .. fallback_yaml(fields)) end
 
     it("needs mockCode, an http code", function()
       assert.matches("mockCode: required", err_of("mockBody: x"))

@@ -75,11 +75,7 @@ describe("HeaderToJSON", function()
   end)
 
   describe("spec checks", function()
-    local function err_of(fields)
-      local res, err = testing.run_pipeline(pipeline(fields))
-      assert.is_nil(res)
-      return err
-    end
+    local function err_of(fields) return testing.build_error(pipeline(fields)) end
 
     it("needs headerMap with header and json", function()
       assert.matches("headerMap: required", err_of("other: 1"))

@@ -170,11 +170,7 @@ rules:
   end)
 
   describe("spec checks", function()
-    local function err_of(mock_yaml)
-      local res, err = testing.run_pipeline(pipeline(mock_yaml), {})
-      assert.is_nil(res)
-      return err
-    end
+    local function err_of(mock_yaml) return testing.build_error(pipeline(mock_yaml), {}) end
 
     it("refuses a rule without match or code", function()
       assert.matches("rules%[0%]%.match: required", err_of("rules:\n  - code: 200"))

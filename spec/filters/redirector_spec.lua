@@ -90,11 +90,7 @@ describe("Redirector", function()
   end)
 
   describe("spec checks", function()
-    local function err_of(fields)
-      local res, err = testing.run_pipeline(pipeline(fields))
-      assert.is_nil(res)
-      return err
-    end
+    local function err_of(fields) return testing.build_error(pipeline(fields)) end
 
     it("needs match and replacement, not empty", function()
       assert.matches("match: required", err_of('replacement: "/y"'))

@@ -87,11 +87,7 @@ describe("RedirectorV2", function()
   end)
 
   describe("spec checks", function()
-    local function err_of(fields)
-      local res, err = testing.run_pipeline(pipeline(fields))
-      assert.is_nil(res)
-      return err
-    end
+    local function err_of(fields) return testing.build_error(pipeline(fields)) end
 
     it("checks scheme, hostname, port and statusCode", function()
       assert.matches("scheme: invalid scheme", err_of("scheme: ftp"))

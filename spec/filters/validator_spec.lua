@@ -88,11 +88,7 @@ describe("Validator", function()
   end)
 
   describe("spec checks", function()
-    local function err_of(fields)
-      local res, err = testing.run_pipeline(pipeline(fields))
-      assert.is_nil(res)
-      return err
-    end
+    local function err_of(fields) return testing.build_error(pipeline(fields)) end
 
     it("needs a validation", function()
       assert.matches("none of the validations are defined", err_of("unrelated: 1"))
