@@ -43,10 +43,7 @@ struct eg_exchange {
     const struct eg_pipeline *main_pipeline;
     int gf_stage;                    /* 0 before, 1 the routed pipeline, 2 after */
     const char *result;              /* last filter result */
-    bool running;                    /* inside eg_flow_* (re-entrancy guard) */
-    bool resumed_sync;
     bool aborted;                    /* the client went away */
-    uint64_t wait_seq;               /* bumped per wait: stale completions are ignored */
 
     /* Set by a filter while it is pending: called if the client goes away meanwhile. */
     void (*on_abort)(eg_exchange *x);
@@ -60,7 +57,7 @@ struct eg_exchange {
     struct eg_exchange **lua_handle;
     int lua_handle_ref;
     bool lua_parked;                 /* it sits at the runner's "done" yield (reusable) */
-    void *lua_vars;
+    void *lua_waits;                 /* eg_lua_wait list: what its coroutines wait for */
     eg_buf tags;                     /* "pipeline(name): f1(result,dur)->f2(dur)" */
     void *owner;                     /* who started it, when not a connection (specs) */
     struct lua_State *block_L;       /* a blocking wait outside a request (spec runner) */
@@ -69,7 +66,6 @@ struct eg_exchange {
     bool background;                 /* a timer or init run: no client, no pipeline */
     eg_buf *trace;                   /* specs: "alias=result;" per node run, when set */
     uint64_t start_ns, filter_start_ns;
-    const char *route_rewrite;
 };
 
 /* Namespace by name, created (with an empty request and response) when absent. */

@@ -10,20 +10,20 @@
 
 void eg_lua_wait_begin(lua_State *L, eg_exchange *x, eg_lua_wait *w)
 {
-    for (eg_lua_wait *o = x->lua_vars; o; o = o->next)
+    for (eg_lua_wait *o = x->lua_waits; o; o = o->next)
         if (o->co == L)
             luaL_error(L, "this coroutine already waits for something");
     w->x = x;
     w->co = L;
     lua_pushthread(L);
     w->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    w->next = x->lua_vars;
-    x->lua_vars = w;
+    w->next = x->lua_waits;
+    x->lua_waits = w;
 }
 
 static void unlink_wait(eg_exchange *x, eg_lua_wait *w)
 {
-    for (eg_lua_wait **pp = (eg_lua_wait **)&x->lua_vars; *pp; pp = &(*pp)->next)
+    for (eg_lua_wait **pp = (eg_lua_wait **)&x->lua_waits; *pp; pp = &(*pp)->next)
         if (*pp == w) {
             *pp = w->next;
             break;
@@ -76,8 +76,8 @@ int eg_lua_blocking_wait(lua_State *L, eg_exchange *x)
 
 void eg_lua_api_cancel_wait(eg_exchange *x)
 {
-    while (x->lua_vars) {
-        eg_lua_wait *w = x->lua_vars;
+    while (x->lua_waits) {
+        eg_lua_wait *w = x->lua_waits;
         lua_State *co = w->co;
         int ref = w->co_ref;
         unlink_wait(x, w);

@@ -63,8 +63,6 @@ eg_upstream_pool *eg_upstream_pool_new(uv_loop_t *loop)
     return p;
 }
 
-size_t eg_upstream_pool_idle_count(const eg_upstream_pool *p) { return p->idle_count; }
-
 void eg_upstream_pool_free(eg_upstream_pool *p)
 {
     eg_strmap_free(&p->idle);

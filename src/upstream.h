@@ -51,7 +51,6 @@ eg_upstream_pool *eg_upstream_pool_new(uv_loop_t *loop);
 void eg_upstream_pool_close(eg_upstream_pool *p);
 /* Free the pool once its loop has closed every handle. */
 void eg_upstream_pool_free(eg_upstream_pool *p);
-size_t eg_upstream_pool_idle_count(const eg_upstream_pool *p);
 
 /* Start the call; the result comes through on_response or on_error (never synchronously). */
 void eg_upstream_start(eg_upstream_pool *p, eg_upstream_call *c);
