@@ -16,6 +16,7 @@ struct eg_globalfilter;
 struct eg_snapshot;
 struct eg_http1_conn;
 struct lua_State;
+struct eg_stat_set;
 
 typedef struct {
     const char *name;
@@ -66,6 +67,8 @@ struct eg_exchange {
     bool background;                 /* a timer or init run: no client, no pipeline */
     eg_buf *trace;                   /* specs: "alias=result;" per node run, when set */
     uint64_t start_ns, filter_start_ns;
+    struct eg_stat_set *server_stats;          /* of the server version that took it */
+    const struct eg_pipeline *routed;          /* the pipeline its route named */
 };
 
 /* Namespace by name, created (with an empty request and response) when absent. */

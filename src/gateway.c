@@ -6,6 +6,7 @@
 #include <time.h>
 #include "log.h"
 #include "lua_vm.h"
+#include "stats.h"
 #include "worker.h"
 
 static uint64_t now_ns(void)
@@ -177,6 +178,7 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
         return;
     }
     const eg_httpserver_spec *spec = o->spec;
+    x->server_stats = o->stats;
     /* The client IP is the peer's (set by the connection) unless proxies are trusted. */
     if (spec->trusted_proxies.count)
         eg_client_ip(req->peer_ip, &req->headers, &spec->trusted_proxies, req->client_ip, sizeof req->client_ip);
@@ -210,6 +212,7 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
         return;
     }
     x->pipeline = p;
+    x->routed = p;
     /* GlobalFilter (only for requests that matched a route, as in Easegress). */
     const eg_globalfilter *gf = g->cached_globalfilter;
     if (gf) {
@@ -222,11 +225,31 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
     eg_flow_start(x);
 }
 
+/* Every request that got an answer (or whose client left: 499) counts for its server, and
+ * for the pipeline its route named. */
+static void record_stats(eg_exchange *x, int status, uint64_t resp_bytes)
+{
+    if (!x->server_stats)
+        return;
+    const eg_request *req = x->ns[0].req;
+    eg_stat_sample sm = {
+        .status = status,
+        .duration_us = (now_ns() - x->start_ns) / 1000,
+        .req_bytes = eg_request_size(req),
+        .resp_bytes = resp_bytes,
+    };
+    int w = x->worker->id;
+    eg_stat_record(x->server_stats, w, &sm, req->path, strlen(req->path));
+    if (x->routed)
+        eg_stat_record(x->routed->stats, w, &sm, NULL, 0);
+}
+
 static void abort_exchange(void *ud, void *pending)
 {
     (void)ud;
     eg_exchange *x = pending;
     eg_access_log_request(&x->worker->access_log, x, 499, 0);
+    record_stats(x, 499, 0);
     x->aborted = true;
     x->conn = NULL;
     if (x->on_abort) {
@@ -243,7 +266,10 @@ static void finished(void *ud, void *pending, int error, uint64_t body_bytes)
     (void)ud;
     eg_exchange *x = pending;
     int status = x->ns[0].resp->status;
-    eg_access_log_request(&x->worker->access_log, x, error && !status ? 499 : status, body_bytes);
+    if (error && !status)
+        status = 499;
+    eg_access_log_request(&x->worker->access_log, x, status, body_bytes);
+    record_stats(x, status, body_bytes);
     release(x);
 }
 

@@ -121,6 +121,14 @@ static bool name_eq(const char *name, size_t len, const char *lit, size_t litlen
     return len == litlen && strncasecmp(name, lit, len) == 0;
 }
 
+uint64_t eg_request_size(const eg_request *r)
+{
+    uint64_t n = r->body_len;
+    for (size_t i = 0; i < r->headers.count; i++)
+        n += r->headers.items[i].name_len + r->headers.items[i].value_len + 4;
+    return n;
+}
+
 bool eg_is_hop_header(const char *name, size_t len, const eg_headers *with_connection)
 {
     /* By length first: most headers are rejected without a comparison. */

@@ -2,11 +2,13 @@
 #include "pipeline.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "log.h"
 #include "object.h"
+#include "stats.h"
 
 #define END_FILTER SIZE_MAX
 
@@ -232,6 +234,19 @@ eg_pipeline *eg_pipeline_build(eg_dec *d, const eg_node *obj)
 
 void eg_pipeline_ref(eg_pipeline *p) { atomic_fetch_add(&p->refs, 1); }
 
+void eg_pipeline_bind_stats(eg_pipeline *p, eg_stats_registry *r)
+{
+    size_t n = strlen(p->name) + 16;
+    char *key = malloc(n);
+    snprintf(key, n, "Pipeline/%s", p->name);
+    eg_stat_set_unref(p->stats);
+    p->stats = eg_stats_acquire(r, key, false);
+    free(key);
+    for (size_t i = 0; i < p->nfilters; i++)
+        if (p->filters[i].kind->bind_stats && p->filters[i].inst)
+            p->filters[i].kind->bind_stats(p->filters[i].inst, r);
+}
+
 void eg_pipeline_unref(eg_pipeline *p)
 {
     if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
@@ -251,6 +266,7 @@ void eg_pipeline_unref(eg_pipeline *p)
     free(p->nodes);
     free(p->filters);
     eg_node_free(p->data);
+    eg_stat_set_unref(p->stats);
     free(p->name);
     free(p);
 }

@@ -8,6 +8,9 @@
 #include "exchange.h"
 #include "node.h"
 
+struct eg_stats_registry;
+struct eg_stat_set;
+
 typedef enum { EG_FILTER_DONE, EG_FILTER_PENDING } eg_filter_status;
 
 /* A filter kind implemented in C or (through lua_filter.c) in Lua. */
@@ -25,6 +28,10 @@ typedef struct eg_filter_kind {
     bool is_lua;
     /* Results that depend on the instance (inline Lua declares its own); NULL = `results`. */
     const char *const *(*instance_results)(const void *inst);
+    /* Optional, main thread: take the instance's statistics sets from the registry (after
+     * create, before the version is published), and describe them in its status. */
+    void (*bind_stats)(void *inst, struct eg_stats_registry *r);
+    eg_node *(*status)(void *inst);
 } eg_filter_kind;
 
 const eg_filter_kind *eg_filter_kind_find(const char *name);
@@ -62,9 +69,12 @@ typedef struct eg_pipeline {
     size_t nnodes;
     eg_node *data;        /* the `data` field, for templates */
     bool has_lua;
+    struct eg_stat_set *stats;   /* requests routed here; NULL until bound */
 } eg_pipeline;
 
 eg_pipeline *eg_pipeline_build(eg_dec *d, const eg_node *obj);
+/* Take the pipeline's and its filters' statistics sets (main thread, before publishing). */
+void eg_pipeline_bind_stats(eg_pipeline *p, struct eg_stats_registry *r);
 void eg_pipeline_ref(eg_pipeline *p);
 void eg_pipeline_unref(eg_pipeline *p);
 

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "gzip_stream.h"
 #include "log.h"
 #include "pipeline.h"
 #include "router.h"
+#include "stats.h"
 #include "proxy_spec.h"
 #include "upstream.h"
 #include "worker.h"
@@ -39,6 +41,9 @@ typedef struct {
     eg_lb_state **pool_states;          /* [pool * MAX_WORKERS + worker] */
     eg_lb_state *choose_states[MAX_WORKERS];
     server_addr **addrs;        /* per pool, per server */
+    /* Statistics, bound by the supervisor: per pool, and per server of each pool. */
+    eg_stat_set **pool_stats;
+    eg_stat_set ***server_stats;
 } proxy_inst;
 
 typedef struct {
@@ -48,6 +53,8 @@ typedef struct {
     const eg_pool_spec *pool;
     bool accepts_gzip;
     int64_t max_body;
+    size_t pool_index, server_index;
+    uint64_t start_ns;
 } proxy_call;
 
 /* Backend names are resolved when the filter is built (on the main thread), never on the
@@ -116,7 +123,15 @@ static void proxy_destroy(void *vp)
     for (size_t i = 0; i < p->spec->npools; i++) {
         free(p->addrs[i]);
         free(p->pool_state_keys[i]);
+        if (p->pool_stats) {
+            eg_stat_set_unref(p->pool_stats[i]);
+            for (size_t j = 0; j < p->spec->pools[i].nservers; j++)
+                eg_stat_set_unref(p->server_stats[i][j]);
+            free(p->server_stats[i]);
+        }
     }
+    free(p->pool_stats);
+    free(p->server_stats);
     free(p->pool_state_keys);
     free(p->pool_states);
     free(p->choose_state_key);
@@ -124,6 +139,92 @@ static void proxy_destroy(void *vp)
     free(p->state_key);
     eg_proxy_spec_free(p->spec);
     free(p);
+}
+
+/* Pools are named as in Easegress's status: mainPool, candidatePools[i]. */
+static void pool_label(const eg_proxy_spec *spec, size_t i, char *out, size_t len)
+{
+    if (i == spec->main_pool) {
+        snprintf(out, len, "mainPool");
+        return;
+    }
+    snprintf(out, len, "candidatePools/%zu", i < spec->main_pool ? i : i - 1);
+}
+
+static void proxy_bind_stats(void *vp, eg_stats_registry *r)
+{
+    proxy_inst *p = vp;
+    const eg_proxy_spec *spec = p->spec;
+    p->pool_stats = calloc(spec->npools, sizeof *p->pool_stats);
+    p->server_stats = calloc(spec->npools, sizeof *p->server_stats);
+    for (size_t i = 0; i < spec->npools; i++) {
+        char label[48], key[1024];
+        pool_label(spec, i, label, sizeof label);
+        snprintf(key, sizeof key, "Proxy/%s/%s", p->state_key, label);
+        p->pool_stats[i] = eg_stats_acquire(r, key, false);
+        p->server_stats[i] = calloc(spec->pools[i].nservers, sizeof **p->server_stats);
+        for (size_t j = 0; j < spec->pools[i].nservers; j++) {
+            snprintf(key, sizeof key, "Proxy/%s/%s/%s", p->state_key, label, spec->pools[i].servers[j].url);
+            p->server_stats[i][j] = eg_stats_acquire(r, key, false);
+        }
+    }
+}
+
+/* Easegress's {mainPool: {stat}, candidatePools: [{stat}]}, plus each server's figures
+ * under `servers` (by URL). */
+static eg_node *proxy_status(void *vp)
+{
+    proxy_inst *p = vp;
+    const eg_proxy_spec *spec = p->spec;
+    eg_node *st = eg_node_new(EG_NODE_MAP);
+    eg_node *candidates = eg_node_new(EG_NODE_SEQ);
+    for (size_t i = 0; p->pool_stats && i < spec->npools; i++) {
+        eg_node *pool = eg_node_new(EG_NODE_MAP);
+        eg_node *stat = eg_node_new(EG_NODE_MAP);
+        eg_stat_set_status(p->pool_stats[i], stat);
+        eg_node_map_set(pool, "stat", stat);
+        eg_node *servers = eg_node_new(EG_NODE_MAP);
+        for (size_t j = 0; j < spec->pools[i].nservers; j++) {
+            eg_node *ss = eg_node_new(EG_NODE_MAP);
+            eg_stat_set_status(p->server_stats[i][j], ss);
+            eg_node_map_set(servers, spec->pools[i].servers[j].url, ss);
+        }
+        eg_node_map_set(pool, "servers", servers);
+        if (i == spec->main_pool)
+            eg_node_map_set(st, "mainPool", pool);
+        else
+            eg_node_seq_push(candidates, pool);
+    }
+    if (candidates->count)
+        eg_node_map_set(st, "candidatePools", candidates);
+    else
+        eg_node_free(candidates);
+    return st;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A backend call ended (response head received, or failed): its pool and server count it;
+ * latency is the time to the response head. */
+static void record_call(proxy_call *pc, int status, int64_t content_length)
+{
+    proxy_inst *p = pc->inst;
+    if (!p->pool_stats)
+        return;
+    eg_stat_sample sm = {
+        .status = status,
+        .duration_us = (now_ns() - pc->start_ns) / 1000,
+        .req_bytes = pc->call.head.len + pc->call.body_len,
+        .resp_bytes = content_length > 0 ? (uint64_t)content_length : 0,
+    };
+    int w = pc->x->worker->id;
+    eg_stat_record(p->pool_stats[pc->pool_index], w, &sm, NULL, 0);
+    eg_stat_record(p->server_stats[pc->pool_index][pc->server_index], w, &sm, NULL, 0);
 }
 
 static bool is_failure(const eg_pool_spec *pool, int status)
@@ -155,6 +256,7 @@ static bool header_is(const eg_header *h, const char *name)
 static void on_response(eg_upstream_call *call, int status, eg_headers *headers, int64_t content_length, eg_body_stream *body)
 {
     proxy_call *pc = (proxy_call *)call;
+    record_call(pc, status, content_length);
     eg_exchange *x = pc->x;
     eg_response *resp = eg_x_resp(x);
     if (pc->max_body > 0 && content_length > pc->max_body) {
@@ -208,6 +310,7 @@ static void on_response(eg_upstream_call *call, int status, eg_headers *headers,
 static void on_error(eg_upstream_call *call, eg_upstream_error err, const char *detail)
 {
     proxy_call *pc = (proxy_call *)call;
+    record_call(pc, err == EG_UPSTREAM_TIMEOUT ? 504 : 502, 0);
     switch (err) {
     case EG_UPSTREAM_TIMEOUT:
         fail(pc, 504, "timeout", detail);
@@ -370,6 +473,9 @@ static eg_filter_status proxy_handle(void *vp, eg_exchange *x, const char **resu
     pc->inst = p;
     pc->pool = pool;
     pc->accepts_gzip = spec->compression && accepts_gzip(req);
+    pc->pool_index = pi;
+    pc->server_index = (size_t)si;
+    pc->start_ns = p->pool_stats ? now_ns() : 0;
     pc->call.addr = (const struct sockaddr *)&p->addrs[pi][si].addr;
     pc->call.pool_key = p->addrs[pi][si].pool_key;
     pc->call.head = build_head(x, req, pool, u);
@@ -395,4 +501,6 @@ const eg_filter_kind eg_proxy_kind = {
     .create = proxy_create,
     .destroy = proxy_destroy,
     .handle = proxy_handle,
+    .bind_stats = proxy_bind_stats,
+    .status = proxy_status,
 };

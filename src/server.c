@@ -29,10 +29,17 @@ typedef struct {
     bool stopping;
     bool master;
     uv_timer_t watchdog;
+    uv_timer_t stats_tick;            /* advances the request meters (m1, m5, m15) */
     uint64_t last_beats[256];
     uint64_t last_beat_at[256];       /* ms when each worker's count last moved */
     eg_filter_watch *watches[16];
 } server;
+
+static void on_stats_tick(uv_timer_t *t)
+{
+    server *s = t->data;
+    eg_stats_tick(&s->supervisor.stats);
+}
 
 static void on_filter_dir_change(void *ud, const char *dir) { eg_supervisor_reload_filter_dir(ud, dir); }
 
@@ -54,6 +61,7 @@ static void on_signal(uv_signal_t *h, int signum)
     eg_admin_api_stop(&s->api);
     if (s->opts->watchdog_seconds)
         uv_close((uv_handle_t *)&s->watchdog, NULL);
+    uv_close((uv_handle_t *)&s->stats_tick, NULL);
     for (int i = 0; i < 16; i++)
         if (s->watches[i])
             eg_filter_watch_stop(s->watches[i]);
@@ -142,6 +150,10 @@ int eg_server_run(const eg_options *o, int master_fd)
         uv_timer_start(&s->watchdog, on_watchdog, 1000, 1000);
         uv_unref((uv_handle_t *)&s->watchdog);
     }
+    uv_timer_init(&s->loop, &s->stats_tick);
+    s->stats_tick.data = s;
+    uv_timer_start(&s->stats_tick, on_stats_tick, EG_STATS_TICK_MS, EG_STATS_TICK_MS);
+    uv_unref((uv_handle_t *)&s->stats_tick);
     for (int i = 0; i < o->nfilter_dirs && i < 16; i++)
         s->watches[i] = eg_filter_watch_start(&s->loop, o->filter_dirs[i], on_filter_dir_change, &s->supervisor);
 

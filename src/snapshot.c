@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "stats.h"
 
 eg_server_obj *eg_server_obj_new(eg_httpserver_spec *spec)
 {
@@ -24,6 +25,7 @@ void eg_server_obj_unref(eg_server_obj *o)
         if (o->fds[i] >= 0)
             close(o->fds[i]);
     free(o->fds);
+    eg_stat_set_unref(o->stats);
     eg_httpserver_spec_free(o->spec);
     free(o);
 }

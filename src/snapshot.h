@@ -21,6 +21,7 @@ typedef struct eg_server_obj {
     char listen_key[300];      /* "address|port": a worker keeps its listener while equal */
     int *fds;                  /* one listening socket per worker (owned) */
     int nfds;
+    struct eg_stat_set *stats; /* kept across versions of the server (by name) */
 } eg_server_obj;
 
 /* A GlobalFilter version: pipelines run before and after the routed one (reference/

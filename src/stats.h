@@ -87,7 +87,7 @@ typedef struct eg_stat_set {
     eg_stat_shard shards[];
 } eg_stat_set;
 
-typedef struct {
+typedef struct eg_stats_registry {
     eg_strmap sets;                  /* name -> eg_stat_set* (one reference each) */
     int nworkers;
 } eg_stats_registry;

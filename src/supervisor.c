@@ -46,6 +46,27 @@ static char *now_rfc3339(void)
 
 /* ---- publishing ---- */
 
+/* Versions get their statistics sets when first published: one place, whatever built them
+ * (an API call, a filter-dir reload, a generated backendPool pipeline). */
+static void bind_stats(eg_supervisor *s, eg_object_entry *e)
+{
+    if (e->pipeline && !e->pipeline->stats)
+        eg_pipeline_bind_stats(e->pipeline, &s->stats);
+    if (e->server && !e->server->stats) {
+        size_t n = strlen(e->name) + 16;
+        char *key = malloc(n);
+        snprintf(key, n, "HTTPServer/%s", e->name);
+        e->server->stats = eg_stats_acquire(&s->stats, key, true);
+        free(key);
+    }
+    if (e->globalfilter) {
+        eg_pipeline *stages[] = { e->globalfilter->before, e->globalfilter->after };
+        for (size_t i = 0; i < 2; i++)
+            if (stages[i] && !stages[i]->stats)
+                eg_pipeline_bind_stats(stages[i], &s->stats);
+    }
+}
+
 /* A snapshot of every built object (sharing their versions). */
 static eg_snapshot *snapshot_of(eg_supervisor *s)
 {
@@ -55,6 +76,7 @@ static eg_snapshot *snapshot_of(eg_supervisor *s)
     const eg_strmap_slot *slot;
     for (size_t i = 0; eg_strmap_next(&s->objects, &i, &slot);) {
         eg_object_entry *e = slot->value;
+        bind_stats(s, e);
         if (e->pipeline) {
             eg_pipeline_ref(e->pipeline);
             eg_snapshot_put_pipeline(snap, e->name, e->pipeline);
@@ -515,15 +537,24 @@ eg_node *eg_supervisor_status(eg_supervisor *s, const eg_object_entry *e)
         eg_node_map_set(st, "state", eg_node_new_str(running ? "running" : "failed"));
         if (e->server)
             eg_node_map_set(st, "port", eg_node_new_int(e->server->spec->port));
+        if (e->server && e->server->stats)
+            eg_stat_set_status(e->server->stats, st);
     }
     if (!strcmp(e->kind, "Pipeline") && e->pipeline) {
+        const eg_pipeline *p = e->pipeline;
         eg_node *filters = eg_node_new(EG_NODE_MAP);
-        for (size_t i = 0; i < e->pipeline->nfilters; i++) {
-            eg_node *f = eg_node_new(EG_NODE_MAP);
-            eg_node_map_set(f, "kind", eg_node_new_str(e->pipeline->filters[i].kind->name));
-            eg_node_map_set(filters, e->pipeline->filters[i].name, f);
+        for (size_t i = 0; i < p->nfilters; i++) {
+            const eg_filter *f = &p->filters[i];
+            eg_node *fs = f->kind->status && f->inst ? f->kind->status(f->inst) : eg_node_new(EG_NODE_MAP);
+            eg_node_map_set(fs, "kind", eg_node_new_str(f->kind->name));
+            eg_node_map_set(filters, f->name, fs);
         }
         eg_node_map_set(st, "filters", filters);
+        if (p->stats) {
+            eg_node *stat = eg_node_new(EG_NODE_MAP);
+            eg_stat_set_status(p->stats, stat);
+            eg_node_map_set(st, "stat", stat);
+        }
     }
     if (e->error)
         eg_node_map_set(st, "error", eg_node_new_str(e->error));
@@ -544,6 +575,7 @@ int eg_supervisor_init(eg_supervisor *s, eg_store *store, int master_fd, int nwo
     s->strict = strict;
     s->access_log_fd = -1;
     eg_strmap_init(&s->objects);
+    eg_stats_registry_init(&s->stats, nworkers);
     return 0;
 }
 
@@ -631,4 +663,5 @@ void eg_supervisor_free(eg_supervisor *s)
     for (size_t i = 0; eg_strmap_next(&s->objects, &i, &slot);)
         entry_free(slot->value);
     eg_strmap_free(&s->objects);
+    eg_stats_registry_free(&s->stats);
 }
