@@ -11,6 +11,7 @@
 #include "log.h"
 #include "object.h"
 #include "pipeline.h"
+#include "prometheus.h"
 
 #define VERSION_TEXT "Easegress-C 0.1.0 (Easegress v2 API)"
 
@@ -278,6 +279,14 @@ static void filter_results(reply *rp, const char *kind)
 
 /* ---- dispatch ---- */
 
+static void send_metrics(eg_admin_api *api, reply *rp)
+{
+    size_t len;
+    char *text = eg_prometheus_render(api->supervisor, api->cluster_name, api->member_name, &len);
+    eg_response_set(rp->arena, &rp->resp, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    free(text);
+}
+
 static bool query_has(const eg_request *req, const char *kv)
 {
     if (!req->query)
@@ -297,6 +306,10 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
 {
     const char *path = req->path;
     const char *m = req->method;
+    if (!strcmp(path, "/metrics") && (!strcmp(m, "GET") || !strcmp(m, "HEAD"))) {
+        send_metrics(api, rp);   /* where Prometheus looks by default */
+        return;
+    }
     if (strncmp(path, "/apis/v2", 8) == 0 || strncmp(path, "/apis/v1", 8) == 0)
         path += 8;
     else {
@@ -306,11 +319,13 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
     bool get = !strcmp(m, "GET") || !strcmp(m, "HEAD");
     char name[300] = "";
     if (!strcmp(path, "") || !strcmp(path, "/")) {
-        send_text(rp, 200, "/apis/v2: healthz about object-kinds object-api-resources objects status/objects status/members metadata/objects/pipeline/filters\n");
+        send_text(rp, 200, "/apis/v2: healthz about object-kinds object-api-resources objects status/objects status/members metadata/objects/pipeline/filters metrics\n");
     } else if (!strcmp(path, "/healthz") && get) {
         eg_response_set(rp->arena, &rp->resp, 200, NULL, NULL, 0);
     } else if (!strcmp(path, "/about") && get) {
         send_text(rp, 200, VERSION_TEXT "\n");
+    } else if (!strcmp(path, "/metrics") && get) {
+        send_metrics(api, rp);
     } else if (!strcmp(path, "/object-kinds") && get) {
         object_kinds(rp, false);
     } else if (!strcmp(path, "/object-api-resources") && get) {

@@ -240,7 +240,8 @@ void eg_pipeline_bind_stats(eg_pipeline *p, eg_stats_registry *r)
     char *key = malloc(n);
     snprintf(key, n, "Pipeline/%s", p->name);
     eg_stat_set_unref(p->stats);
-    p->stats = eg_stats_acquire(r, key, false);
+    eg_stat_labels labels = { "pipeline", { "name" }, { p->name } };
+    p->stats = eg_stats_acquire(r, key, &labels, false);
     free(key);
     for (size_t i = 0; i < p->nfilters; i++)
         if (p->filters[i].kind->bind_stats && p->filters[i].inst)

@@ -32,6 +32,7 @@ typedef struct {
 typedef struct {
     eg_proxy_spec *spec;
     char *state_key;            /* "pipeline/filter", for logs */
+    char *pipeline, *filter;    /* the names, for statistics labels */
     /* Per-worker LB state is looked up by these ("pipeline/filter/pool/N", and
      * ".../choose" for candidate selection), so positions survive new versions of an
      * unchanged pool and never alias a pool of another shape. */
@@ -98,6 +99,8 @@ static void *proxy_create(eg_dec *d, const eg_node *spec_node, const char *pipel
     size_t n = strlen(pipeline) + strlen(fname ? fname : "") + 2;
     p->state_key = malloc(n);
     snprintf(p->state_key, n, "%s/%s", pipeline, fname ? fname : "");
+    p->pipeline = strdup(pipeline);
+    p->filter = strdup(fname ? fname : "");
     p->addrs = calloc(spec->npools, sizeof *p->addrs);
     p->pool_state_keys = calloc(spec->npools, sizeof *p->pool_state_keys);
     p->pool_states = calloc(spec->npools * MAX_WORKERS, sizeof *p->pool_states);
@@ -137,6 +140,8 @@ static void proxy_destroy(void *vp)
     free(p->choose_state_key);
     free(p->addrs);
     free(p->state_key);
+    free(p->pipeline);
+    free(p->filter);
     eg_proxy_spec_free(p->spec);
     free(p);
 }
@@ -161,11 +166,15 @@ static void proxy_bind_stats(void *vp, eg_stats_registry *r)
         char label[48], key[1024];
         pool_label(spec, i, label, sizeof label);
         snprintf(key, sizeof key, "Proxy/%s/%s", p->state_key, label);
-        p->pool_stats[i] = eg_stats_acquire(r, key, false);
+        eg_stat_labels pool_labels = { "proxy_pool", { "pipeline", "filter", "pool" }, { p->pipeline, p->filter, label } };
+        p->pool_stats[i] = eg_stats_acquire(r, key, &pool_labels, false);
         p->server_stats[i] = calloc(spec->pools[i].nservers, sizeof **p->server_stats);
         for (size_t j = 0; j < spec->pools[i].nservers; j++) {
             snprintf(key, sizeof key, "Proxy/%s/%s/%s", p->state_key, label, spec->pools[i].servers[j].url);
-            p->server_stats[i][j] = eg_stats_acquire(r, key, false);
+            eg_stat_labels server_labels = { "proxy_server",
+                                             { "pipeline", "filter", "pool", "server" },
+                                             { p->pipeline, p->filter, label, spec->pools[i].servers[j].url } };
+            p->server_stats[i][j] = eg_stats_acquire(r, key, &server_labels, false);
         }
     }
 }

@@ -254,7 +254,7 @@ typedef struct {
     eg_ewma rate, err_rate;
 } path_rates;
 
-static eg_stat_set *set_new(const char *name, int nworkers, bool topn)
+static eg_stat_set *set_new(const char *name, const eg_stat_labels *labels, int nworkers, bool topn)
 {
     eg_stat_set *s = aligned_alloc(64, (sizeof *s + (size_t)nworkers * sizeof(eg_stat_shard) + 63) & ~(size_t)63);
     if (!s)
@@ -262,6 +262,11 @@ static eg_stat_set *set_new(const char *name, int nworkers, bool topn)
     memset(s, 0, sizeof *s);
     atomic_init(&s->refs, 1);
     s->name = strdup(name);
+    s->family = labels->family;
+    for (size_t i = 0; i < EG_STAT_MAX_LABELS && labels->keys[i]; i++) {
+        s->label_keys[i] = labels->keys[i];
+        s->label_values[i] = strdup(labels->values[i]);
+    }
     s->nworkers = nworkers;
     s->topn = topn;
     eg_strmap_init(&s->path_rates);
@@ -289,6 +294,8 @@ static void set_free(eg_stat_set *s)
     for (size_t i = 0; eg_strmap_next(&s->path_rates, &i, &sl);)
         free(sl->value);
     eg_strmap_free(&s->path_rates);
+    for (size_t i = 0; i < EG_STAT_MAX_LABELS; i++)
+        free(s->label_values[i]);
     free(s->name);
     free(s);
 }
@@ -323,11 +330,11 @@ eg_stat_set *eg_stats_find(eg_stats_registry *r, const char *name)
     return eg_strmap_get(&r->sets, name, strlen(name));
 }
 
-eg_stat_set *eg_stats_acquire(eg_stats_registry *r, const char *name, bool topn)
+eg_stat_set *eg_stats_acquire(eg_stats_registry *r, const char *name, const eg_stat_labels *labels, bool topn)
 {
     eg_stat_set *s = eg_stats_find(r, name);
     if (!s) {
-        s = set_new(name, r->nworkers, topn);
+        s = set_new(name, labels, r->nworkers, topn);
         if (!s)
             return NULL;
         eg_strmap_put(&r->sets, name, strlen(name), s);

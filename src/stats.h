@@ -75,9 +75,21 @@ typedef struct {
     bool started;
 } eg_ewma;
 
+/* What exporters label a set with: its family ("httpserver", "pipeline", "proxy") and up
+ * to four label pairs naming it. */
+#define EG_STAT_MAX_LABELS 4
+typedef struct {
+    const char *family;
+    const char *keys[EG_STAT_MAX_LABELS];
+    const char *values[EG_STAT_MAX_LABELS];
+} eg_stat_labels;
+
 typedef struct eg_stat_set {
     atomic_int refs;
     char *name;
+    const char *family;              /* static */
+    const char *label_keys[EG_STAT_MAX_LABELS];   /* static; NULL after the last */
+    char *label_values[EG_STAT_MAX_LABELS];
     int nworkers;
     bool topn;
     /* Main thread only: */
@@ -94,8 +106,9 @@ typedef struct eg_stats_registry {
 
 void eg_stats_registry_init(eg_stats_registry *r, int nworkers);
 void eg_stats_registry_free(eg_stats_registry *r);
-/* The set of that name, made on first use; the caller owns one reference. */
-eg_stat_set *eg_stats_acquire(eg_stats_registry *r, const char *name, bool topn);
+/* The set of that name, made on first use with those labels; the caller owns one
+ * reference. */
+eg_stat_set *eg_stats_acquire(eg_stats_registry *r, const char *name, const eg_stat_labels *labels, bool topn);
 void eg_stat_set_ref(eg_stat_set *s);
 void eg_stat_set_unref(eg_stat_set *s);   /* any thread */
 eg_stat_set *eg_stats_find(eg_stats_registry *r, const char *name);

@@ -56,7 +56,8 @@ static void bind_stats(eg_supervisor *s, eg_object_entry *e)
         size_t n = strlen(e->name) + 16;
         char *key = malloc(n);
         snprintf(key, n, "HTTPServer/%s", e->name);
-        e->server->stats = eg_stats_acquire(&s->stats, key, true);
+        eg_stat_labels labels = { "httpserver", { "name" }, { e->name } };
+        e->server->stats = eg_stats_acquire(&s->stats, key, &labels, true);
         free(key);
     }
     if (e->globalfilter) {
