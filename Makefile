@@ -3,7 +3,7 @@ DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev \
 	libluajit2-5.1-dev libuv1-dev node-llhttp libnghttp2-dev libngtcp2-dev \
 	libngtcp2-crypto-gnutls-dev libnghttp3-dev libgnutls28-dev libssl-dev \
 	libyaml-dev lua-cjson libpcre2-dev zlib1g-dev lua-busted lua-check lua5.1 lua5.2 luarocks \
-	curl python3 wrk nginx-light procps psmisc
+	curl python3 wrk nginx-light procps psmisc prometheus
 
 CC      ?= cc
 PKGS    := luajit libuv libpcre2-8 yaml-0.1 zlib openssl

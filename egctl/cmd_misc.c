@@ -140,8 +140,8 @@ int egctl_get_members(egctl *ctl, const char *name)
         rc = egctl_print_doc(ctl, doc, true);
     } else if (rc == 0) {
         egctl_table t;
-        egctl_table_init(&t, 6);
-        const char *head[] = {"NAME", "ROLE", "AGE", "STATE", "API-ADDR", "HEARTBEAT"};
+        egctl_table_init(&t, 8);
+        const char *head[] = {"NAME", "ROLE", "AGE", "STATE", "API-ADDR", "HEARTBEAT", "HEALTH", "VERSION"};
         bool found = false;
         rc = egctl_table_add(&t, head) ? egctl_fail(ctl, "out of memory") : 0;
         for (size_t i = 0; doc && i < doc->count && rc == 0; i++) {
@@ -158,9 +158,11 @@ int egctl_get_members(egctl *ctl, const char *name)
             const eg_node *state = etcd_field(m, "state");
             const char *role = option_str(m, "ClusterRole", "cluster-role");
             const char *api = option_str(m, "APIAddr", "api-addr");
+            const char *health = eg_node_str(m, "health");
+            const char *version = eg_node_str(m, "version");
             const char *row[] = {mname ? mname : "", role ? role : "", age,
                                  state && state->type == EG_NODE_STRING ? state->text : "",
-                                 api ? api : "", beat};
+                                 api ? api : "", beat, health ? health : "", version ? version : ""};
             if (egctl_table_add(&t, row) != 0)
                 rc = egctl_fail(ctl, "out of memory");
             if (name)

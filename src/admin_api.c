@@ -200,9 +200,9 @@ static void format_time(time_t t, char *buf, size_t len)
 
 static void members(eg_admin_api *api, reply *rp)
 {
-    char start[40], now[40];
+    char start[40], beat[40];
     format_time(api->start_time, start, sizeof start);
-    format_time(time(NULL), now, sizeof now);
+    format_time(api->last_heartbeat ? api->last_heartbeat : api->start_time, beat, sizeof beat);
     eg_node *opts = eg_node_new(EG_NODE_MAP);
     eg_node_map_set(opts, "Name", eg_node_new_str(api->member_name));
     eg_node_map_set(opts, "ClusterName", eg_node_new_str(api->cluster_name));
@@ -216,7 +216,8 @@ static void members(eg_admin_api *api, reply *rp)
     eg_node_map_set(etcd, "state", eg_node_new_str("Leader"));
     eg_node *m = eg_node_new(EG_NODE_MAP);
     eg_node_map_set(m, "options", opts);
-    eg_node_map_set(m, "lastHeartbeatTime", eg_node_new_str(now));
+    eg_node_map_set(m, "lastHeartbeatTime", eg_node_new_str(beat));
+    eg_node_map_set(m, "health", eg_node_new_str(api->health[0] ? api->health : "healthy"));
     eg_node_map_set(m, "etcd", etcd);
     eg_node_map_set(m, "version", eg_node_new_str(VERSION_TEXT));
     eg_node *list = eg_node_new(EG_NODE_SEQ);

@@ -14,6 +14,10 @@ typedef struct {
     const char *api_addr;
     const char *data_dir;
     time_t start_time;
+    /* Kept by the server's liveness check: when every worker was last seen turning its
+     * loop, and what is wrong if one is not. */
+    time_t last_heartbeat;
+    char health[128];
     uv_tcp_t tcp;
     eg_http1_server http;
     char read_buf[64 * 1024];

@@ -59,8 +59,7 @@ static void on_signal(uv_signal_t *h, int signum)
         signal(SIGINT, SIG_DFL);
     eg_info("signal %d: shutting down (draining up to %us)", signum, s->opts->drain_seconds);
     eg_admin_api_stop(&s->api);
-    if (s->opts->watchdog_seconds)
-        uv_close((uv_handle_t *)&s->watchdog, NULL);
+    uv_close((uv_handle_t *)&s->watchdog, NULL);
     uv_close((uv_handle_t *)&s->stats_tick, NULL);
     for (int i = 0; i < 16; i++)
         if (s->watches[i])
@@ -83,15 +82,18 @@ static int open_access_log(const eg_options *o)
     return fd;
 }
 
-/* A worker that has not been back to its poll for the watchdog timeout is stuck (say, a
- * filter in an endless loop): nothing but a new process frees it. The master restarts the
- * server with the same sockets. */
+/* Every second: is each worker still turning its loop? The answer is the member's health
+ * and heartbeat in the admin API. A worker that has not been back to its poll for the
+ * watchdog timeout is stuck (say, a filter in an endless loop): nothing but a new process
+ * frees it. The master restarts the server with the same sockets. */
 static void on_watchdog(uv_timer_t *t)
 {
     server *s = t->data;
     if (s->stopping || !s->supervisor.workers)
         return;
     uint64_t now = uv_hrtime() / 1000000;
+    bool all_beating = true;
+    s->api.health[0] = 0;
     for (int i = 0; i < s->supervisor.nworkers && i < 256; i++) {
         uint64_t beats = eg_worker_beats(s->supervisor.workers[i]);
         if (beats != s->last_beats[i] || !s->last_beat_at[i]) {
@@ -100,13 +102,21 @@ static void on_watchdog(uv_timer_t *t)
             continue;
         }
         uint64_t busy = now - s->last_beat_at[i];
-        if (busy > (uint64_t)s->opts->watchdog_seconds * 1000) {
+        /* The heartbeat timer fires twice a second: a worker quiet for two seconds is busy. */
+        if (busy >= 2000) {
+            all_beating = false;
+            snprintf(s->api.health, sizeof s->api.health, "unhealthy: worker %d busy for %llu ms", i,
+                     (unsigned long long)busy);
+        }
+        if (s->opts->watchdog_seconds && busy > (uint64_t)s->opts->watchdog_seconds * 1000) {
             eg_error("watchdog: worker %d has been busy for %llu ms without a break (a filter in an endless "
                      "loop?); restarting the server process",
                      i, (unsigned long long)busy);
             _exit(70); /* no core file, no cleanup: the worker cannot be joined */
         }
     }
+    if (all_beating)
+        s->api.last_heartbeat = time(NULL);
 }
 
 static void register_filter_kinds(const eg_options *o)
@@ -144,12 +154,10 @@ int eg_server_run(const eg_options *o, int master_fd)
     s->supervisor.access_log_fd = open_access_log(o);
     s->supervisor.init_script = o->init_script;
     eg_supervisor_start(&s->supervisor);
-    if (o->watchdog_seconds) {
-        uv_timer_init(&s->loop, &s->watchdog);
-        s->watchdog.data = s;
-        uv_timer_start(&s->watchdog, on_watchdog, 1000, 1000);
-        uv_unref((uv_handle_t *)&s->watchdog);
-    }
+    uv_timer_init(&s->loop, &s->watchdog);
+    s->watchdog.data = s;
+    uv_timer_start(&s->watchdog, on_watchdog, 1000, 1000);
+    uv_unref((uv_handle_t *)&s->watchdog);
     uv_timer_init(&s->loop, &s->stats_tick);
     s->stats_tick.data = s;
     uv_timer_start(&s->stats_tick, on_stats_tick, EG_STATS_TICK_MS, EG_STATS_TICK_MS);

@@ -40,6 +40,8 @@ static void test_quantiles(void)
     free(h);
 }
 
+static const eg_stat_labels server_labels = { "httpserver", { "name" }, { "a" } };
+
 static eg_stat_sample sample(int status, uint64_t us)
 {
     eg_stat_sample s = { .status = status, .duration_us = us, .req_bytes = 10, .resp_bytes = 100 };
@@ -51,7 +53,7 @@ static void test_merge_across_workers(void)
 {
     eg_stats_registry r;
     eg_stats_registry_init(&r, 3);
-    eg_stat_set *s = eg_stats_acquire(&r, "HTTPServer/a", false);
+    eg_stat_set *s = eg_stats_acquire(&r, "HTTPServer/a", &server_labels, false);
     for (int w = 0; w < 3; w++)
         for (int i = 0; i < 10; i++) {
             eg_stat_sample sm = sample(i < 2 ? 503 : 200, 1000 * (uint64_t)(w + 1));
@@ -95,7 +97,7 @@ static void test_topn_bounded(void)
 {
     eg_stats_registry r;
     eg_stats_registry_init(&r, 1);
-    eg_stat_set *s = eg_stats_acquire(&r, "HTTPServer/t", true);
+    eg_stat_set *s = eg_stats_acquire(&r, "HTTPServer/t", &server_labels, true);
     for (int i = 0; i < 50; i++) {
         eg_stat_sample sm = sample(404, 100);
         eg_stat_record(s, 0, &sm, "/hot/42", 7);
@@ -131,7 +133,7 @@ static void test_meters_and_forgetting(void)
 {
     eg_stats_registry r;
     eg_stats_registry_init(&r, 1);
-    eg_stat_set *s = eg_stats_acquire(&r, "Pipeline/p", false);
+    eg_stat_set *s = eg_stats_acquire(&r, "Pipeline/p", &server_labels, false);
     for (int i = 0; i < 50; i++) {
         eg_stat_sample sm = sample(i < 10 ? 500 : 200, 100);
         eg_stat_record(s, 0, &sm, NULL, 0);
