@@ -4,6 +4,9 @@ DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev \
 	libngtcp2-crypto-gnutls-dev libnghttp3-dev libgnutls28-dev libssl-dev \
 	libyaml-dev lua-cjson libpcre2-dev zlib1g-dev lua-busted lua-check lua5.1 lua5.2 luarocks \
 	curl python3 wrk nginx-light procps psmisc prometheus
+# Only `make bench` needs these as well (the other peers and the profilers; nginx and wrk are
+# above); the bench scripts run `make deps bench-deps` when a command is missing.
+BENCH_PACKAGES := libnginx-mod-http-lua haproxy caddy valgrind linux-perf util-linux
 
 CC      ?= cc
 PKGS    := luajit libuv libpcre2-8 yaml-0.1 zlib openssl
@@ -28,17 +31,21 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 LIBEG     := $(BUILD)/libeg.a
 
-.PHONY: all deps run test lint unit spec sdk-spec integration asan asan-test clean fuzz bench
+.PHONY: all deps bench-deps run test lint unit spec sdk-spec integration asan asan-test clean fuzz bench
 all: $(BIN)/easegress-server $(BIN)/egctl
 
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+# apt-get runs only when a package of the list is missing.
+install_missing = @missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+deps:
+	$(call install_missing,$(DEB_PACKAGES))
+bench-deps:
+	$(call install_missing,$(BENCH_PACKAGES))
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
@@ -127,8 +134,10 @@ fuzz: $(LIBEG)
 	    $(CORE_SRC) $(LLHTTP_SRC) $(LDLIBS) || exit 1; \
 	done
 
-bench: deps all
-	bench/run.sh
+# Every benchmark case, peers and ours alternating, one combined table (bench/all.sh --help);
+# `make bench QUICK=1` for a short run.
+bench: deps bench-deps all
+	bench/all.sh $(if $(QUICK),--quick)
 
 clean:
 	rm -rf build build-asan bin

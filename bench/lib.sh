@@ -9,24 +9,39 @@ PY=/usr/bin/python3
 log() { printf '[%s] %s\n' "$NAME" "$*" >&2; }
 die() { printf '[%s] error: %s\n' "$NAME" "$*" >&2; exit 1; }
 
-# Install what is missing (nginx, wrk, curl), then insist on a built gateway.
+# The packages are listed once, in the Makefile (DEB_PACKAGES, BENCH_PACKAGES): when a command
+# a script needs is missing, `make deps bench-deps` installs both lists. Then insist on a
+# built gateway.
+bench_install() { # COMMAND...: install the Makefile's packages if one of them is missing
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 && continue
+        [ "$(id -u)" = 0 ] || die "$c is missing; run 'make deps bench-deps' as root"
+        log "$c is missing: make deps bench-deps"
+        make -s -C "$(dirname "${BASH_SOURCE[0]}")/.." deps bench-deps >&2 || die "make deps bench-deps failed"
+        return 0
+    done
+}
 bench_require() {
-    local need=()
-    command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
-    command -v wrk >/dev/null 2>&1 || need+=(wrk)
-    command -v curl >/dev/null 2>&1 || need+=(curl)
-    if [ ${#need[@]} -gt 0 ]; then
-        [ "$(id -u)" = 0 ] || die "missing packages (${need[*]}); install them as root"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-    fi
+    bench_install nginx wrk curl taskset pgrep "$@"
     [ -x "$EG_SERVER" ] && [ -x "$EGCTL" ] || die "run 'make all' first"
+}
+
+# One line per measured figure set, for bench/all.sh's combined table: appended to
+# $BENCH_RESULTS when it is set (tab-separated; "-" where a figure does not apply).
+#   bench_result CASE PEER REQ/S P50_MS P99_MS CPU_US/REQ IR/REQ RSS_MB NOTE
+bench_result() {
+    [ -n "${BENCH_RESULTS:-}" ] || return 0
+    local IFS=$'\t'
+    echo "$*" >>"$BENCH_RESULTS"
 }
 
 stop_pid() {
     local pid=$1 i
     kill -0 "$pid" 2>/dev/null || return 0
     kill "$pid" 2>/dev/null || true
-    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    # up to 30 s: a server under valgrind takes a while to write its profile and exit
+    for i in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
 }
@@ -55,3 +70,96 @@ cpu_ticks() { local p s=0; for p in "$@"; do s=$((s + $(awk '{sub(/^.*\) /, "");
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+
+forget_pid() {
+    local p keep=()
+    for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+    PIDS=("${keep[@]+"${keep[@]}"}")
+}
+
+# ---------------------------------------------------------------- callgrind
+# Instructions per request, deterministically: the server runs under valgrind's callgrind, a
+# client sends N GETs over one keep-alive connection, and the total Ir of an identical run with
+# no requests (same start-up, same objects, same readiness probe) is subtracted.
+
+# cg_client PORT PATH N [HEADER:VALUE]: N GETs on one connection; fails on anything but
+# 200 "hello\n".
+cg_client() {
+    $PY - "$@" <<'EOF'
+import http.client, sys
+port, path, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+headers = dict([sys.argv[4].split(":", 1)]) if len(sys.argv) > 4 else {}
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+bad = 0
+for _ in range(n):
+    c.request("GET", path, headers=headers)
+    r = c.getresponse()
+    body = r.read()
+    if r.status != 200 or body != b"hello\n":
+        bad += 1
+        if bad <= 3:
+            print("unexpected response: %d %r" % (r.status, body[:200]), file=sys.stderr)
+c.close()
+sys.exit(1 if bad else 0)
+EOF
+}
+
+cg_total() { awk '/^(summary|totals):/ {print $2; exit}' "$1"; }
+
+# cg_ours TAG N PATH YAML...: easegress-server (--no-master --workers 1) under callgrind, the
+# YAML files created in order, N requests on PATH of the HTTPServer whose port is CG_PORT.
+# Sets CG_RESULT (total Ir). Not in a subshell, so that the trap knows the valgrind process.
+cg_ours() {
+    local tag=$1 n=$2 path=$3 out="$WORK/callgrind.$1.out" api pid f
+    shift 3
+    api=$(port)
+    rm -rf "$WORK/cg-data"
+    valgrind --tool=callgrind --callgrind-out-file="$out" \
+        "$EG_SERVER" --no-master --workers 1 --data-dir "$WORK/cg-data" \
+        --api-addr "127.0.0.1:$api" --disable-access-log >"$WORK/callgrind.$tag.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    wait_port "$api" 120 || die "ours did not start under valgrind: $(tail -5 "$WORK/callgrind.$tag.log")"
+    for f in "$@"; do
+        "$EGCTL" --server "127.0.0.1:$api" create -f "$f" >>"$WORK/callgrind.$tag.log" 2>&1 \
+            || die "egctl create $f under valgrind: $(tail -5 "$WORK/callgrind.$tag.log")"
+    done
+    wait_hello "http://127.0.0.1:$CG_PORT$path" 300 || die "ours under valgrind does not answer $path"
+    cg_finish "$tag" "$n" "$path" "$pid" "$out"
+}
+
+# cg_nginx TAG N PATH CONF: nginx (master_process off; daemon off in CONF) under callgrind,
+# listening on CG_PORT. Sets CG_RESULT.
+cg_nginx() {
+    local tag=$1 n=$2 path=$3 out="$WORK/callgrind.$1.out" pid
+    valgrind --tool=callgrind --callgrind-out-file="$out" \
+        nginx -p "$WORK" -c "$4" >"$WORK/callgrind.$tag.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    wait_hello "http://127.0.0.1:$CG_PORT$path" 120 || die "nginx under valgrind does not answer: $(tail -5 "$WORK/callgrind.$tag.log")"
+    cg_finish "$tag" "$n" "$path" "$pid" "$out"
+}
+
+cg_finish() { # TAG N PATH PID OUT
+    if [ "$2" -gt 0 ]; then
+        cg_client "$CG_PORT" "$3" "$2" || die "$1 under callgrind: bad responses"
+    fi
+    stop_pid "$4"
+    forget_pid "$4"
+    [ -s "$5" ] || die "no callgrind output for $1"
+    CG_RESULT=$(cg_total "$5")
+}
+
+# cg_per_request KIND TAG N PATH ARGS...: the baseline run and the N-request run of cg_KIND
+# (ours or nginx, ARGS as they take); sets CG_IR to the instructions per request.
+cg_per_request() {
+    local kind=$1 tag=$2 n=$3 path=$4 base
+    shift 4
+    log "callgrind $tag: baseline run"
+    "cg_$kind" "$tag.base" 0 "$path" "$@"
+    base=$CG_RESULT
+    log "callgrind $tag: $n requests"
+    "cg_$kind" "$tag.run" "$n" "$path" "$@"
+    CG_IR=$(awk -v t="$CG_RESULT" -v b="$base" -v n="$n" 'BEGIN {printf "%.0f", (t - b) / n}')
+    log "callgrind $tag: $CG_IR Ir/request"
+}

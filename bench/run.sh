@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/run.sh — side-by-side benchmark of the plain proxy path: Easegress-C against nginx
-# (and haproxy with --haproxy), all proxying to the same nginx backend that answers "hello\n".
+# (and haproxy with --haproxy, Caddy with --caddy), all proxying to the same nginx backend
+# that answers "hello\n".
 #
-#   bench/run.sh [--rounds N] [--duration SECONDS] [--connections N] [--haproxy]
+#   bench/run.sh [--rounds N] [--duration SECONDS] [--connections N] [--haproxy] [--caddy]
 #                [--max-others PERCENT] [--retries N]
 #                [--callgrind [--requests N]] [--perf] [--keep]
 #
@@ -24,6 +25,9 @@
 # --perf       also samples each proxy with `perf record -e cpu-clock -g` (hardware counters
 #              may be missing in a VM) during one extra wrk run and prints its 15 hottest
 #              functions, then counts system calls per request with `perf trace -s`.
+# --haproxy    haproxy 1 thread (nbthread 1), master-worker mode, http-reuse always.
+# --caddy      Caddy (GOMAXPROCS=1), reverse_proxy with 64 idle keep-alive connections to the
+#              backend, admin endpoint and automatic HTTPS off, bound to 127.0.0.1.
 # --keep       keep the work directory (logs, wrk outputs, profiles); it is always kept
 #              when a run saw errors.
 # EG_SERVER / EGCTL choose other binaries than bin/ (e.g. a build of another commit).
@@ -40,6 +44,7 @@ CG_REQUESTS=20000
 DO_CALLGRIND=0
 DO_PERF=0
 DO_HAPROXY=0
+DO_CADDY=0
 KEEP=0
 MAX_OTHERS=10
 RETRIES=3
@@ -57,6 +62,7 @@ while [ $# -gt 0 ]; do
     --callgrind) DO_CALLGRIND=1; shift ;;
     --perf) DO_PERF=1; shift ;;
     --haproxy) DO_HAPROXY=1; shift ;;
+    --caddy) DO_CADDY=1; shift ;;
     --keep) KEEP=1; shift ;;
     --max-others) MAX_OTHERS=$2; shift 2 ;;
     --retries) RETRIES=$2; shift 2 ;;
@@ -69,23 +75,16 @@ log() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- dependencies
-# apt-get runs only when something is missing.
-need=()
-command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
-command -v taskset >/dev/null 2>&1 || need+=(util-linux)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-command -v python3 >/dev/null 2>&1 || need+=(python3)
-command -v pgrep >/dev/null 2>&1 || need+=(procps)
-[ $DO_HAPROXY = 0 ] || command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
-[ $DO_CALLGRIND = 0 ] || command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
-[ $DO_PERF = 0 ] || command -v perf >/dev/null 2>&1 || need+=(linux-perf)
-if [ ${#need[@]} -gt 0 ]; then
-    [ "$(id -u)" = 0 ] || die "missing packages (${need[*]}); install them as root"
-    log "installing: ${need[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+# lib.sh: the package check (make deps bench-deps when a command is missing) and
+# bench_result, which feeds bench/all.sh's table; this script has its own process helpers.
+NAME=bench
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+needed=(nginx wrk taskset curl python3 pgrep)
+[ $DO_HAPROXY = 0 ] || needed+=(haproxy)
+[ $DO_CADDY = 0 ] || needed+=(caddy)
+[ $DO_CALLGRIND = 0 ] || needed+=(valgrind)
+[ $DO_PERF = 0 ] || needed+=(perf)
+bench_install "${needed[@]}"
 [ -x "$EG_SERVER" ] && [ -x "$EGCTL" ] || die "$EG_SERVER or $EGCTL missing: run 'make all' first"
 NGINX=$(command -v nginx)
 CPUS=$(nproc)
@@ -211,8 +210,8 @@ proxy_pids() { # MASTER_PID: the master and its children
 }
 
 # ---------------------------------------------------------------- configurations
-read -r P_BACKEND P_NGINX P_OURS P_ADMIN P_HAPROXY P_CG_OURS P_CG_ADMIN P_CG_NGINX <<<"$(free_ports 8)"
-[ -n "${P_CG_NGINX:-}" ] || die "could not find free ports"
+read -r P_BACKEND P_NGINX P_OURS P_ADMIN P_HAPROXY P_CG_OURS P_CG_ADMIN P_CG_NGINX P_CADDY <<<"$(free_ports 9)"
+[ -n "${P_CADDY:-}" ] || die "could not find free ports"
 
 nginx_common() { # NAME: the parts of an nginx config every instance here shares
     cat <<EOF
@@ -322,6 +321,28 @@ backend be
     server b1 127.0.0.1:$P_BACKEND
 EOF
 
+# Caddy: the site block without a host name, so that no Host matcher runs (the others do
+# not match on Host either); automatic HTTPS and the admin endpoint off; storage and $HOME in
+# the work directory. Caddy's reverse_proxy adds X-Forwarded-For/-Proto/-Host (ours adds
+# X-Forwarded-Proto; nginx adds none here).
+cat >"$WORK/Caddyfile" <<EOF
+{
+	admin off
+	auto_https off
+	storage file_system $WORK/caddy/data
+}
+:$P_CADDY {
+	bind 127.0.0.1
+	reverse_proxy 127.0.0.1:$P_BACKEND {
+		transport http {
+			keepalive 75s
+			keepalive_idle_conns 64
+			keepalive_idle_conns_per_host 64
+		}
+	}
+}
+EOF
+
 # ---------------------------------------------------------------- start everything
 log "work directory $WORK"
 log "backend nginx on 127.0.0.1:$P_BACKEND (CPU $LOAD_CPU)"
@@ -366,9 +387,24 @@ if [ $DO_HAPROXY = 1 ]; then
     MASTER[haproxy]=$HAPROXY_MASTER
 fi
 
+if [ $DO_CADDY = 1 ]; then
+    log "caddy on 127.0.0.1:$P_CADDY (CPU $PROXY_CPU, GOMAXPROCS=1)"
+    mkdir -p "$WORK/caddy"
+    taskset -c $PROXY_CPU env GOMAXPROCS=1 HOME="$WORK/caddy" XDG_DATA_HOME="$WORK/caddy" \
+        XDG_CONFIG_HOME="$WORK/caddy" caddy run --config "$WORK/Caddyfile" --adapter caddyfile \
+        >"$WORK/caddy.out" 2>&1 &
+    CADDY_PID=$!
+    PIDS+=("$CADDY_PID")
+    wait_hello "http://127.0.0.1:$P_CADDY/" 20 || die "caddy did not start: $(tail -20 "$WORK/caddy.out")"
+    NAMES+=(caddy)
+    URL[caddy]="http://127.0.0.1:$P_CADDY/"
+    MASTER[caddy]=$CADDY_PID
+fi
+
 # ---------------------------------------------------------------- wrk rounds
 WRK=(taskset -c $LOAD_CPU wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency)
 
+declare -A CG_PER=()
 declare -A R_DISTURBED R_ENV R_RPS R_P50 R_P99 R_CPU R_UTIL R_RSS R_NON2XX R_SOCK
 
 parse_wrk() { # FILE -> "requests rps p50 p99 non2xx socket_errors"
@@ -522,7 +558,7 @@ echo "Other load during each round (others: busy time not taken by the proxy on 
 for name in "${NAMES[@]}"; do
     echo "  $name: ${R_ENV[$name]}"
 done
-echo "RSS = VmRSS summed over the proxy's processes (ours: master + server; nginx: master + worker) after the last round."
+echo "RSS = VmRSS summed over the proxy's processes (ours: master + server; nginx and haproxy: master + worker; caddy: its one process) after the last round."
 
 # ---------------------------------------------------------------- perf (optional)
 perf_window() { # NAME TAG CMD...: runs CMD (a perf command) on the load CPU for DURATION+1 s
@@ -667,3 +703,13 @@ EOF
     grep -E '^ *[0-9,]+ +\(' "$WORK/callgrind.ours.annotate.txt" | sed -n '2,16p' || true
     KEEP=1
 fi
+
+# ---------------------------------------------------------------- results for bench/all.sh
+for name in "${NAMES[@]}"; do
+    label=$name
+    [ "$name" = haproxy ] && label="haproxy (nbthread 1)"
+    [ "$name" = caddy ] && label="caddy (GOMAXPROCS=1)"
+    bench_result "plain proxy" "$label" "$(printf %.0f "${M_RPS[$name]}")" "${M_P50[$name]}" "${M_P99[$name]}" \
+        "${M_CPU[$name]}" "${CG_PER[$name]:--}" "$(mb "${R_RSS[$name]}")" \
+        "best round ${B_CPU[$name]} us/req; ${R_DISTURBED[$name]:-0}/$ROUNDS rounds disturbed"
+done
