@@ -6,6 +6,11 @@
 #       defined) and "10k exact" (10,000 `path:` rules, the request on the last one). wrk
 #       (-t1 -c50, CPU 1, with the nginx backend) loads each in turn, --rounds times; CPU
 #       us/request = utime+stime of the server process during the run / requests. Medians.
+#       Then, as the wall-clock figures on a shared VM cannot resolve 10 %, the deterministic
+#       figure: instructions per request under valgrind's callgrind for each of the three
+#       (a server with just that HTTPServer and the Pipeline, --requests (20000) GETs of the
+#       same path over one keep-alive connection, minus an identical run without them; see
+#       bench/run.sh --callgrind). --no-callgrind skips it.
 #   (b) apply latency: a second server (--workers 2) holds 1,000 Pipelines p0000..p0999
 #       (the proxy, then an inline Lua filter setting the response header X-Version) and one
 #       HTTPServer with 1,000 rules /pNNNN -> pNNNN. A Python client keeps --probe-conns (32)
@@ -15,7 +20,8 @@
 #       to the first moment every connection has answered with the new value. egctl's own
 #       run time (process start, HTTP round trip, validation, store) is shown too.
 #
-#   bench/scale.sh [--rounds N] [--duration SECONDS] [--applies N] [--probe-conns N] [--keep]
+#   bench/scale.sh [--rounds N] [--duration SECONDS] [--applies N] [--probe-conns N]
+#                  [--no-callgrind] [--requests N] [--keep]
 #
 # Every process started here is stopped on exit. EG_SERVER / EGCTL choose other binaries.
 set -euo pipefail
@@ -23,13 +29,15 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 EG_SERVER=${EG_SERVER:-$ROOT/bin/easegress-server}
 EGCTL=${EGCTL:-$ROOT/bin/egctl}
-ROUNDS=3 DURATION=8 APPLIES=10 PROBES=32 KEEP=0 NROUTES=10000 NPIPES=1000
+ROUNDS=3 DURATION=8 APPLIES=10 PROBES=32 KEEP=0 NROUTES=10000 NPIPES=1000 DO_CALLGRIND=1 CG_REQUESTS=20000
 while [ $# -gt 0 ]; do
     case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --applies) APPLIES=$2; shift 2 ;;
     --probe-conns) PROBES=$2; shift 2 ;;
+    --no-callgrind) DO_CALLGRIND=0; shift ;;
+    --requests) CG_REQUESTS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "scale.sh: unknown argument $1" >&2; exit 2 ;;
@@ -37,7 +45,7 @@ while [ $# -gt 0 ]; do
 done
 NAME=scale
 source "$(dirname "$0")/lib.sh"
-bench_require
+if [ $DO_CALLGRIND = 1 ]; then bench_require valgrind; else bench_require; fi
 HZ=$(getconf CLK_TCK)
 bench_start
 
@@ -115,6 +123,14 @@ for c in "${CASES[@]}"; do wait_hello "${URL[$c]}" 20 || die "$c does not proxy 
 RSS_ROUTES=$(awk '/^VmRSS:/{print $2}' "/proc/$A_PID/status")
 
 declare -A R_CPU R_RPS R_P99
+to_ms_list() { # wrk latencies ("1.04ms" "455.00us" ...) -> their median in ms
+    local v out=()
+    for v in "$@"; do
+        out+=("$(awk -v v="$v" 'BEGIN { if (v ~ /us$/) printf "%.3f", v / 1000; else if (v ~ /ms$/) printf "%.3f", v + 0;
+            else if (v ~ /s$/) printf "%.3f", v * 1000; else print "nan" }')")
+    done
+    median "${out[@]}"
+}
 for c in "${CASES[@]}"; do taskset -c 1 wrk -t1 -c50 -d2s "${URL[$c]}" >/dev/null 2>&1; done
 for r in $(seq "$ROUNDS"); do
     for c in "${CASES[@]}"; do
@@ -142,6 +158,37 @@ for c in "${CASES[@]}"; do
     echo "| $c | $nr | $(median ${R_RPS[$c]}) | $m | $(awk -v a="$m" -v b="$base" 'BEGIN {printf "%+.1f%%", (a / b - 1) * 100}') | ${R_CPU[$c]}| ${R_P99[$c]}|"
 done
 stop_pid "$A_MASTER"
+forget_pid "$A_MASTER"
+
+declare -A CG_IRS
+if [ $DO_CALLGRIND = 1 ]; then
+    CG_PORT=$(port)
+    for c in "${CASES[@]}"; do
+        sed -e "s/^port: .*/port: $CG_PORT/" "$WORK/$c.yaml" >"$WORK/$c.cg.yaml"
+        cg_per_request ours "routes-$c" "$CG_REQUESTS" "$LAST" "$WORK/pipeline.yaml" "$WORK/$c.cg.yaml"
+        CG_IRS[$c]=$CG_IR
+    done
+    echo
+    echo "callgrind: instructions per request on $LAST, $CG_REQUESTS requests over one keep-alive connection"
+    echo "(each HTTPServer alone with the Pipeline in a --no-master --workers 1 server; minus a run without the requests)"
+    echo
+    echo "| HTTPServer | routes | Ir/request | vs 1 route |"
+    echo "|---|---|---|---|"
+    for c in "${CASES[@]}"; do
+        nr=$NROUTES; [ $c = one-route ] && nr=1
+        echo "| $c | $nr | ${CG_IRS[$c]} | $(awk -v a="${CG_IRS[$c]}" -v b="${CG_IRS[one-route]}" 'BEGIN {printf "%+.1f%%", (a / b - 1) * 100}') |"
+    done
+fi
+for c in "${CASES[@]}"; do
+    case $c in
+    one-route) label="ours, 1 route (pathPrefix /)" ;;
+    prefix-10k) label="ours, 10,000 pathPrefix routes" ;;
+    exact-10k) label="ours, 10,000 exact path routes" ;;
+    esac
+    bench_result "config scale: routes" "$label" "$(median ${R_RPS[$c]})" - "$(to_ms_list ${R_P99[$c]})" \
+        "$(median ${R_CPU[$c]})" "${CG_IRS[$c]:--}" "$(awk -v k="$RSS_ROUTES" 'BEGIN {printf "%.1f", k / 1024}')" \
+        "request on the last rule defined ($LAST); RSS: one server holding all three HTTPServers"
+done
 
 # ---------------------------------------------------------------- (b) apply latency, 1,000 Pipelines
 PA=$(port)
@@ -226,3 +273,6 @@ echo "(server RSS with $NPIPES Pipelines (Lua filter + Proxy each) and a $NPIPES
 echo "$PROBES keep-alive probe connections; ms from the start of 'egctl apply' until every connection answers with the new X-Version"
 echo
 cat "$WORK/apply.out"
+bench_result "config scale: apply" "ours, 1 changed Pipeline among $NPIPES, --workers 2" - - - - - \
+    "$(awk -v k="$RSS_PIPES" 'BEGIN {printf "%.1f", k / 1024}')" \
+    "ms until live in every worker: $(sed -n 's/^summary //p' "$WORK/apply.out")"
