@@ -6,6 +6,9 @@
 #   (b) the RSS growth with --conns (10,000) idle keep-alive client connections: a Python
 #       selectors client opens them in batches of 500, sends one request on each, reads the
 #       answer and keeps the socket open; the server's RSS is read once all are open;
+#   (a) and (b) are also measured for nginx proxying to the same backend (1 worker, upstream
+#       keep-alive, as bench/run.sh), for comparison: master + worker idle, and the growth of
+#       its worker with the connections;
 #   (c) bodies streamed through the proxy from an nginx backend serving static files:
 #       1 MiB (default serverMaxBodySize) and 64 MiB (serverMaxBodySize: -1), by many
 #       concurrent wrk downloads and by slow Python readers (which exercise back-pressure:
@@ -139,9 +142,50 @@ for w in 1 2; do
     sleep 5
     rm_=$(rss_kb "$EG_MASTER") r1=$(rss_kb "$EG_PID")
     echo "| $w | $(mb $rm_) | $(mb $r0) | $(mb $r1) | $(mb $((rm_ + r1))) |"
+    bench_result "memory: idle (getting-started)" "ours --workers $w (master + server)" - - - - - "$(mb $((rm_ + r1)))" \
+        "server $(mb $r1) MB after 1,000 requests and 5 s idle; master $(mb $rm_) MB"
     [ $w = 1 ] && grep -E "Max open files" "/proc/$EG_PID/limits" >"$WORK/limits.txt"
     stop_ours
 done
+
+# nginx as a proxy to the same backend, for comparison (one worker, upstream keep-alive).
+NG_PORT=$(port)
+cat >"$WORK/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx.err warn;
+worker_rlimit_nofile $(ulimit -n);
+events { worker_connections $(( $(ulimit -n) - 100 )); }
+http {
+    access_log off;
+    client_body_temp_path $WORK/tmp/ncb; proxy_temp_path $WORK/tmp/np; fastcgi_temp_path $WORK/tmp/nf;
+    uwsgi_temp_path $WORK/tmp/nu; scgi_temp_path $WORK/tmp/ns;
+    keepalive_requests 1000000000; keepalive_timeout 300s;
+    upstream backend { server 127.0.0.1:$BACKEND; keepalive 64; }
+    server {
+        listen 127.0.0.1:$NG_PORT backlog=4096;
+        location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    }
+}
+EOF
+NG_MASTER="" NG_WORKER=""
+start_nginx() {
+    taskset -c 0 nginx -p "$WORK" -c "$WORK/nginx.conf" >"$WORK/nginx.out" 2>&1 &
+    NG_MASTER=$!
+    PIDS+=("$NG_MASTER")
+    wait_hello "http://127.0.0.1:$NG_PORT/pipeline" 10 || die "nginx proxy: $(cat "$WORK/nginx.out" "$WORK/nginx.err" 2>/dev/null)"
+    NG_WORKER=$(pgrep -P "$NG_MASTER" | head -1)
+}
+stop_nginx() { stop_pid "$NG_MASTER"; forget_pid "$NG_MASTER"; }
+start_nginx
+taskset -c 1 wrk -t1 -c10 -d1s "http://127.0.0.1:$NG_PORT/pipeline" >/dev/null 2>&1 || true
+sleep 5
+rm_=$(rss_kb "$NG_MASTER") r1=$(rss_kb "$NG_WORKER")
+echo "| nginx, 1 worker (master / worker) | $(mb $rm_) | - | $(mb $r1) | $(mb $((rm_ + r1))) |"
+bench_result "memory: idle (getting-started)" "nginx (master + worker)" - - - - - "$(mb $((rm_ + r1)))" \
+    "a plain proxy location; worker $(mb $r1) MB after 1,000 requests and 5 s idle"
+stop_nginx
 echo
 echo "server's limit: $(sed 's/  */ /g' "$WORK/limits.txt") (soft hard units)"
 
@@ -211,31 +255,46 @@ EOF
 echo
 echo "## (b) $NCONNS idle keep-alive client connections (one request each, then idle)"
 echo
-echo "| --workers | server MB before | server MB with the connections | growth MB | KiB per connection | answered / failed | still open after 5 s |"
+echo "| proxy | server MB before | server MB with the connections | growth MB | KiB per connection | answered / failed | still open after 5 s |"
 echo "|---|---|---|---|---|---|---|"
-for w in 1 2; do
-    start_ours $w
-    taskset -c 1 wrk -t1 -c10 -d1s "http://127.0.0.1:$EG_PORT/pipeline" >/dev/null 2>&1 || true
+idle_conns() { # LABEL PORT SERVER_PID: the idle connections against PORT; prints the row and
+    #                                  sets IC_GROWTH_KB and IC_OK
+    local label=$1 port=$2 spid=$3 r0 r1 okc failc errs fds alive cpid i tag=${RANDOM}
+    taskset -c 1 wrk -t1 -c10 -d1s "http://127.0.0.1:$port/pipeline" >/dev/null 2>&1 || true
     sleep 2
-    r0=$(rss_kb "$EG_PID")
-    mkfifo "$WORK/idle.in.$w"
-    taskset -c 1 $PY "$WORK/idle.py" "$EG_PORT" "$NCONNS" /pipeline <"$WORK/idle.in.$w" >"$WORK/idle.out.$w" 2>&1 &
+    r0=$(rss_kb "$spid")
+    mkfifo "$WORK/idle.in.$tag"
+    taskset -c 1 $PY "$WORK/idle.py" "$port" "$NCONNS" /pipeline <"$WORK/idle.in.$tag" >"$WORK/idle.out.$tag" 2>&1 &
     cpid=$!
     PIDS+=("$cpid")
-    exec 7>"$WORK/idle.in.$w"
-    for i in $(seq 1200); do grep -q '^ready' "$WORK/idle.out.$w" && break; kill -0 $cpid 2>/dev/null || break; sleep 0.1; done
-    read -r _ okc failc errs <"$WORK/idle.out.$w" || true
+    exec 7>"$WORK/idle.in.$tag"
+    for i in $(seq 1200); do grep -q '^ready' "$WORK/idle.out.$tag" && break; kill -0 $cpid 2>/dev/null || break; sleep 0.1; done
+    read -r _ okc failc errs <"$WORK/idle.out.$tag" || true
     sleep 5
-    r1=$(rss_kb "$EG_PID")
-    fds=$(ls "/proc/$EG_PID/fd" | wc -l)
+    r1=$(rss_kb "$spid")
+    fds=$(ls "/proc/$spid/fd" | wc -l)
     echo >&7
     exec 7>&-
     wait $cpid || true
-    alive=$(awk '/^alive/{print $2}' "$WORK/idle.out.$w")
-    echo "| $w | $(mb $r0) | $(mb $r1) | $(mb $((r1 - r0))) | $(awk -v a=$r0 -v b=$r1 -v n="${okc:-0}" 'BEGIN {if (n > 0) printf "%.1f", (b - a) / n; else print "-"}') | ${okc:-0} / ${failc:-?} | ${alive:-?} (server fds at peak: $fds) |"
-    [ "${failc:-0}" = 0 ] || log "workers $w: client errors: $errs; server log: $(tail -3 "$WORK/eg.$w.log" | tr '\n' ' ')"
+    forget_pid $cpid
+    alive=$(awk '/^alive/{print $2}' "$WORK/idle.out.$tag")
+    echo "| $label | $(mb $r0) | $(mb $r1) | $(mb $((r1 - r0))) | $(awk -v a=$r0 -v b=$r1 -v n="${okc:-0}" 'BEGIN {if (n > 0) printf "%.1f", (b - a) / n; else print "-"}') | ${okc:-0} / ${failc:-?} | ${alive:-?} (server fds at peak: $fds) |"
+    [ "${failc:-0}" = 0 ] || log "$label: client errors: $errs"
+    IC_GROWTH_KB=$((r1 - r0)) IC_OK=${okc:-0}
+}
+for w in 1 2; do
+    start_ours $w
+    idle_conns "ours --workers $w (server)" "$EG_PORT" "$EG_PID"
+    [ "$IC_OK" = "$NCONNS" ] || log "workers $w: server log: $(tail -3 "$WORK/eg.$w.log" | tr '\n' ' ')"
+    bench_result "memory: $NCONNS idle keep-alive connections (RSS: growth)" "ours --workers $w" - - - - - \
+        "$(mb $IC_GROWTH_KB)" "$IC_OK of $NCONNS answered and held; $(awk -v g=$IC_GROWTH_KB -v n="$IC_OK" 'BEGIN {if (n > 0) printf "%.1f", g / n; else print "-"}') KiB per connection"
     stop_ours
 done
+start_nginx
+idle_conns "nginx, 1 worker (worker)" "$NG_PORT" "$NG_WORKER"
+bench_result "memory: $NCONNS idle keep-alive connections (RSS: growth)" "nginx (worker)" - - - - - \
+    "$(mb $IC_GROWTH_KB)" "$IC_OK of $NCONNS answered and held; $(awk -v g=$IC_GROWTH_KB -v n="$IC_OK" 'BEGIN {if (n > 0) printf "%.1f", g / n; else print "-"}') KiB per connection"
+stop_nginx
 
 # ---------------------------------------------------------------- (c) streaming bodies
 cat >"$WORK/slow.py" <<'EOF'
@@ -322,6 +381,8 @@ stream_case() { # NAME BODY CLIENTS CMD...
     *) xfer="$(awk '{s = 0; for (i = 1; i <= NF; i++) s += $i; printf "%.0f MiB in all", s / 1048576}' "$WORK/out.$name")";;
     esac
     echo "| $name | $body | $clients | $xfer | $(mb $idle) | $(mb "$peak") | $(mb $((peak - idle))) |"
+    bench_result "memory: streamed bodies (RSS: peak - idle)" "ours, $name: $clients clients, $body" - - - - - \
+        "$(mb $((peak - idle)))" "$xfer; idle $(mb $idle) MB, peak $(mb "$peak") MB"
 }
 stream_case wrk-1m "1 MiB (default limit)" 100 taskset -c 1 wrk -t1 -c100 -d"${DURATION}s" "http://127.0.0.1:$EG_PORT/pipeline/1m"
 stream_case wrk-64m "64 MiB (serverMaxBodySize -1)" 20 taskset -c 1 wrk -t1 -c20 -d"${DURATION}s" "http://127.0.0.1:$EG_PORT/64m"

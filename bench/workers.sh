@@ -187,7 +187,7 @@ for placement in $PLACEMENTS; do
         k="$placement.$w"
         note="gateway CPU ${M_GW[$k]} %"
         [ $w = 2 ] && note+="; busiest worker ${M_SHARE[$k]} % of the gateway's CPU; req/s ratio 2/1: $(awk -v a="${M_RPS[$placement.2]}" -v b="${M_RPS[$placement.1]}" 'BEGIN {printf "%.2fx", a / b}')"
-        bench_result "worker scaling" "ours --workers $w, $(label $placement)" "${M_RPS[$k]}" - "${M_P99[$k]}" \
+        bench_result "worker scaling: $(label $placement)" "ours --workers $w" "${M_RPS[$k]}" - "${M_P99[$k]}" \
             "${M_CPU[$k]}" - - "$note"
     done
 done
@@ -197,6 +197,6 @@ if [ -n "${M_CPU[cpu0.2]:-}" ] && [ -n "${M_SHARE[shared.2]:-}" ]; then
     echo
     echo "Projection for 2 free cores (not a measurement): 2 x (CPU us/req, 1 worker / 2 workers, cpu0: ${M_CPU[cpu0.1]} / ${M_CPU[cpu0.2]})"
     echo "x (50 % / busiest worker's share in shared: ${M_SHARE[shared.2]} %) = ${proj}x the requests/s of --workers 1"
-    bench_result "worker scaling" "projection: --workers 2 / 1 on 2 free cores" - - - - - - \
+    bench_result "worker scaling: projection for 2 free cores" "ours --workers 2 / --workers 1" - - - - - - \
         "${proj}x = 2 x CPU us/req 1 worker / 2 workers (cpu0) x 50 % / busiest worker's share (shared); derived, not measured"
 fi
