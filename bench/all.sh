@@ -46,7 +46,7 @@ if [ $QUICK = 1 ]; then
         [workers]="--rounds 1 --duration 3")
 else
     declare -A ARGS=(
-        [plain]="--haproxy --caddy --callgrind"
+        [plain]="--haproxy --caddy --callgrind --perf"
         [scripted]="--callgrind"
         [memory]=""
         [scale]=""

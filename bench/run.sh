@@ -596,7 +596,7 @@ perf_profile() { # NAME PID...
 
 if [ $DO_PERF = 1 ]; then
     for name in "${NAMES[@]}"; do
-        perf_profile "$name" $(pgrep -P "${MASTER[$name]}")
+        perf_profile "$name" $(pgrep -P "${MASTER[$name]}" || echo "${MASTER[$name]}")  # caddy: one process
     done
     echo
     echo "System calls per request (perf trace -s over a wrk run, all threads of the serving processes; those under 0.01 left out):"
@@ -698,9 +698,12 @@ EOF
             "${CG_PER[$name]}" "$(ratio "${CG_PER[$name]}" "${CG_PER[nginx]}")"
     done
     echo
-    echo "ours under callgrind, top 15 functions by self Ir ($WORK/callgrind.ours.run.out, includes the baseline):"
-    callgrind_annotate "$WORK/callgrind.ours.run.out" >"$WORK/callgrind.ours.annotate.txt" 2>/dev/null || true
-    grep -E '^ *[0-9,]+ +\(' "$WORK/callgrind.ours.annotate.txt" | sed -n '2,16p' || true
+    for name in ours nginx; do
+        echo "$name: where a request's instructions go (self Ir per request, the $CG_REQUESTS-request run minus the baseline; bench/cg_diff.py):"
+        echo
+        python3 "$(dirname "${BASH_SOURCE[0]}")/cg_diff.py" "$WORK/callgrind.$name.base.out" "$WORK/callgrind.$name.run.out" "$CG_REQUESTS" 20 || true
+        echo
+    done
     KEEP=1
 fi
 

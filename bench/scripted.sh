@@ -194,6 +194,12 @@ if [ $DO_CALLGRIND = 1 ]; then
     CG[ours]=$CG_IR
     cg_per_request nginx scripted-nginx "$CG_REQUESTS" / "$WORK/nginx-cg.conf"
     CG[nginx]=$CG_IR
+    for name in ours nginx; do
+        echo "$name: where a request's instructions go (self Ir per request, the $CG_REQUESTS-request run minus the baseline; bench/cg_diff.py):"
+        echo
+        $PY "$ROOT/bench/cg_diff.py" "$WORK/callgrind.scripted-$name.base.out" "$WORK/callgrind.scripted-$name.run.out" "$CG_REQUESTS" 25 || true
+        echo
+    done
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b > 0) printf "%.2fx", a / b; else printf "-" }'; }
