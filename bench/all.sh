@@ -6,7 +6,7 @@
 #   scripted  bench/scripted.sh --callgrind                 ours vs nginx + lua
 #   memory    bench/memory.sh                               idle, 10,000 idle connections, streaming
 #   scale     bench/scale.sh                                10,000 routes (callgrind), apply latency
-#   workers   bench/workers.sh                              --workers 2 vs 1
+#   workers   bench/workers.sh                              --workers 2 vs 1 (and Ir/request)
 #
 #   bench/all.sh [--quick] [--cases "plain scripted memory scale workers"] [--out DIR]
 #
@@ -43,7 +43,7 @@ if [ $QUICK = 1 ]; then
         [scripted]="--callgrind --requests 2000 --rounds 1 --duration 3"
         [memory]="--conns 2000 --duration 3"
         [scale]="--requests 2000 --rounds 1 --duration 3 --applies 3"
-        [workers]="--rounds 1 --duration 3")
+        [workers]="--rounds 1 --duration 3 --requests 2000")
 else
     declare -A ARGS=(
         [plain]="--haproxy --caddy --callgrind --perf"

@@ -106,7 +106,7 @@ EOF
 
 cg_total() { awk '/^(summary|totals):/ {print $2; exit}' "$1"; }
 
-# cg_ours TAG N PATH YAML...: easegress-server (--no-master --workers 1) under callgrind, the
+# cg_ours TAG N PATH YAML...: easegress-server (--no-master --workers ${CG_WORKERS:-1}) under callgrind, the
 # YAML files created in order, N requests on PATH of the HTTPServer whose port is CG_PORT.
 # Sets CG_RESULT (total Ir). Not in a subshell, so that the trap knows the valgrind process.
 cg_ours() {
@@ -115,7 +115,7 @@ cg_ours() {
     api=$(port)
     rm -rf "$WORK/cg-data"
     valgrind --tool=callgrind --callgrind-out-file="$out" \
-        "$EG_SERVER" --no-master --workers 1 --data-dir "$WORK/cg-data" \
+        "$EG_SERVER" --no-master --workers "${CG_WORKERS:-1}" --data-dir "$WORK/cg-data" \
         --api-addr "127.0.0.1:$api" --disable-access-log >"$WORK/callgrind.$tag.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")

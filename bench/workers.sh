@@ -3,7 +3,7 @@
 # --workers 2 against --workers 1, on whatever CPUs the machine has.
 #
 #   bench/workers.sh [--rounds N] [--duration SECONDS] [--connections N]
-#                    [--placements "shared split cpu0"]
+#                    [--placements "shared split cpu0"] [--no-callgrind] [--requests N]
 #
 # Three placements are run, --workers 1 and 2 alternating, --rounds (3) times each, medians:
 #   shared  gateway, wrk (-t2) and the backend nginx (2 workers) all unpinned over every CPU:
@@ -21,30 +21,36 @@
 # On 2 cores the 1.7x target cannot be measured: the gateway would need 2 cores to itself.
 # What the script derives instead, and labels as a projection, is what 2 workers on 2 free
 # cores would serve relative to 1, if the load generator were elsewhere:
-#   2 x (CPU us/req with 1 worker / with 2 workers, both on CPU 0) x (50 % / the busiest
-#   worker's share in shared, where both threads can run on either core), i.e. the
-#   per-request cost of the second worker and the imbalance between the workers (the kernel's
-#   SO_REUSEPORT spread of the connections) are counted; the workers share nothing else
+#   2 x (Ir/request with --workers 1 / with --workers 2) x (50 % / the busiest worker's share
+#   in shared, where both threads can run on either core),
+# the instructions per request counted under callgrind as bench/run.sh --callgrind does
+# (--requests (20000) over one keep-alive connection, minus a run without them; with
+# --no-callgrind the CPU us/req of the cpu0 placement is used instead, which the other load
+# on a shared machine disturbs). So what a second worker adds to each request and the
+# imbalance between the workers (the kernel's SO_REUSEPORT spread of the connections) are
+# counted; the workers share nothing else
 #   (docs/architecture.md: one loop, one VM, one listening socket in an SO_REUSEPORT group
 #   and one upstream pool per worker), which is the assumption the projection rests on.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 EG_SERVER=${EG_SERVER:-$ROOT/bin/easegress-server}
 EGCTL=${EGCTL:-$ROOT/bin/egctl}
-ROUNDS=3 DURATION=8 CONNS=100 PLACEMENTS="shared split cpu0"
+ROUNDS=3 DURATION=8 CONNS=100 PLACEMENTS="shared split cpu0" DO_CALLGRIND=1 CG_REQUESTS=20000
 while [ $# -gt 0 ]; do
     case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --connections) CONNS=$2; shift 2 ;;
     --placements) PLACEMENTS=$2; shift 2 ;;
+    --no-callgrind) DO_CALLGRIND=0; shift ;;
+    --requests) CG_REQUESTS=$2; shift 2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "workers.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 NAME=workers
 source "$(dirname "$0")/lib.sh"
-bench_require
+if [ $DO_CALLGRIND = 1 ]; then bench_require valgrind; else bench_require; fi
 HZ=$(getconf CLK_TCK)
 NCPU=$(nproc)
 bench_start
@@ -191,12 +197,39 @@ for placement in $PLACEMENTS; do
             "${M_CPU[$k]}" - - "$note"
     done
 done
-if [ -n "${M_CPU[cpu0.2]:-}" ] && [ -n "${M_SHARE[shared.2]:-}" ]; then
-    proj=$(awk -v c1="${M_CPU[cpu0.1]}" -v c2="${M_CPU[cpu0.2]}" -v s="${M_SHARE[shared.2]}" \
-        'BEGIN {printf "%.2f", 2 * (c1 / c2) * (50 / s)}')
+declare -A CG_IRS
+if [ $DO_CALLGRIND = 1 ]; then
+    CG_PORT=$(port)
+    printf 'name: bench-pipeline\nkind: Pipeline\nflow:\n  - filter: proxy\nfilters:\n  - name: proxy\n    kind: Proxy\n    pools:\n    - servers:\n      - url: http://127.0.0.1:%s\n' "$BACKEND" >"$WORK/pipeline.yaml"
+    printf 'kind: HTTPServer\nname: bench-server\nport: %s\nkeepAlive: true\nhttps: false\nrules:\n  - paths:\n    - pathPrefix: /\n      backend: bench-pipeline\n' "$CG_PORT" >"$WORK/server-cg.yaml"
+    for w in 1 2; do
+        CG_WORKERS=$w cg_per_request ours "workers-$w" "$CG_REQUESTS" / "$WORK/pipeline.yaml" "$WORK/server-cg.yaml"
+        CG_IRS[$w]=$CG_IR
+    done
     echo
-    echo "Projection for 2 free cores (not a measurement): 2 x (CPU us/req, 1 worker / 2 workers, cpu0: ${M_CPU[cpu0.1]} / ${M_CPU[cpu0.2]})"
-    echo "x (50 % / busiest worker's share in shared: ${M_SHARE[shared.2]} %) = ${proj}x the requests/s of --workers 1"
-    bench_result "worker scaling: projection for 2 free cores" "ours --workers 2 / --workers 1" - - - - - - \
-        "${proj}x = 2 x CPU us/req 1 worker / 2 workers (cpu0) x 50 % / busiest worker's share (shared); derived, not measured"
+    echo "callgrind: instructions per request, $CG_REQUESTS requests over one keep-alive connection (so on one worker), --no-master"
+    echo
+    echo "| --workers | Ir/request |"
+    echo "|---|---|"
+    for w in 1 2; do echo "| $w | ${CG_IRS[$w]} |"; done
+    bench_result "worker scaling: instructions per request" "ours --workers 1" - - - - "${CG_IRS[1]}" - "callgrind, one keep-alive connection"
+    bench_result "worker scaling: instructions per request" "ours --workers 2" - - - - "${CG_IRS[2]}" - "callgrind, one keep-alive connection (served by one of the two workers)"
+fi
+
+if [ -n "${M_SHARE[shared.2]:-}" ]; then
+    if [ -n "${CG_IRS[2]:-}" ]; then
+        a=${CG_IRS[1]} b=${CG_IRS[2]} what="Ir/request"
+    elif [ -n "${M_CPU[cpu0.2]:-}" ]; then
+        a=${M_CPU[cpu0.1]} b=${M_CPU[cpu0.2]} what="CPU us/req in cpu0 (disturbed by other load)"
+    else
+        a="" b=""
+    fi
+    if [ -n "$a" ]; then
+        proj=$(awk -v c1="$a" -v c2="$b" -v s="${M_SHARE[shared.2]}" 'BEGIN {printf "%.2f", 2 * (c1 / c2) * (50 / s)}')
+        echo
+        echo "Projection for 2 free cores (not a measurement): 2 x ($what, 1 worker / 2 workers: $a / $b)"
+        echo "x (50 % / busiest worker's share in shared: ${M_SHARE[shared.2]} %) = ${proj}x the requests/s of --workers 1"
+        bench_result "worker scaling: projection for 2 free cores" "ours --workers 2 / --workers 1" - - - - - - \
+            "${proj}x = 2 x $what 1 worker / 2 workers ($a / $b) x 50 % / busiest worker's share in shared (${M_SHARE[shared.2]} %); derived, not measured"
+    fi
 fi
