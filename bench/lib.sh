@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib.sh — what the bench scripts share: a work directory and the processes started in
 # it, stopped in reverse order on any exit; free ports; waiting; /proc readings.
 #
