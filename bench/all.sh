@@ -72,11 +72,13 @@ for c in $CASES; do
     # shellcheck disable=SC2086  # ARGS are words
     "$BENCH/${SCRIPT[$c]}" ${ARGS[$c]} >"$OUT/$c.txt" 2>"$OUT/$c.log" &
     CHILD=$!
-    if wait "$CHILD"; then
+    rc=0
+    wait "$CHILD" || rc=$?
+    if [ $rc = 0 ]; then
         echo "[all] $c done in $((SECONDS - t0)) s" >&2
     else
         FAILED+=("$c")
-        echo "[all] $c FAILED (exit $?); its log:" >&2
+        echo "[all] $c FAILED (exit $rc); its log:" >&2
         tail -15 "$OUT/$c.log" >&2
     fi
     CHILD=""

@@ -97,15 +97,15 @@ WORK=$(mktemp -d /tmp/eg-bench.XXXXXX)
 SAW_ERRORS=0
 PIDS=()   # every process this script started, stopped in reverse order
 
-stop_pid() { # PID [SIGNAL]: signal it, wait up to 10 s (valgrind is slow to exit), then KILL
+stop_pid() { # PID [SIGNAL]: signal it, wait up to 30 s (valgrind is slow to exit), then KILL
     local pid=$1 sig=${2:-TERM} i
-    kill -0 "$pid" 2>/dev/null || return 0
+    alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }   # alive: lib.sh (not a zombie)
     kill -"$sig" "$pid" 2>/dev/null || true
-    for i in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || break
+    for i in $(seq 300); do
+        alive "$pid" || break
         sleep 0.1
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid"; then
         log "pid $pid did not stop on SIG$sig; killing it"
         kill -KILL "$pid" 2>/dev/null || true
     fi
