@@ -148,21 +148,26 @@ cg_nginx() {
     cg_finish "$tag" "$n" "$path" "$pid" "$out"
 }
 
+# stop_valgrind PID PORT: SIGTERM to a server running under valgrind, then stop_pid. A signal
+# that arrives under valgrind just before the server blocks in epoll_wait can stay pending
+# until the next event (seen with nginx, with and without lua: it then sat out the 30 s and
+# was killed without writing its profile), so a connection to PORT every 2 s wakes its loop.
+stop_valgrind() {
+    local i
+    kill "$1" 2>/dev/null || true
+    for i in $(seq 150); do
+        alive "$1" || break
+        [ $((i % 20)) != 0 ] || (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null || true
+        sleep 0.1
+    done
+    stop_pid "$1"
+}
+
 cg_finish() { # TAG N PATH PID OUT
     if [ "$2" -gt 0 ]; then
         cg_client "$CG_PORT" "$3" "$2" || die "$1 under callgrind: bad responses"
     fi
-    # A signal that arrives under valgrind just before the server blocks in epoll_wait can
-    # stay pending until the next event (seen with nginx + lua): after SIGTERM, a connection
-    # every 2 s wakes the loop so that the server sees the signal and writes its profile.
-    local i
-    kill "$4" 2>/dev/null || true
-    for i in $(seq 150); do
-        alive "$4" || break
-        [ $((i % 20)) != 0 ] || (exec 3<>"/dev/tcp/127.0.0.1/$CG_PORT") 2>/dev/null || true
-        sleep 0.1
-    done
-    stop_pid "$4"
+    stop_valgrind "$4" "$CG_PORT"
     forget_pid "$4"
     [ -s "$5" ] || die "no callgrind output for $1"
     CG_RESULT=$(cg_total "$5")

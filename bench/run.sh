@@ -670,7 +670,7 @@ EOF
         if [ "$n" -gt 0 ]; then
             python3 "$WORK/client.py" "$port" "$n" || { SAW_ERRORS=1; log "$name under callgrind: bad responses"; }
         fi
-        stop_pid $pid
+        stop_valgrind $pid $port   # lib.sh: SIGTERM, and a connection now and then to deliver it
         forget_pid $pid
         [ -s "$out" ] || die "no callgrind output for $name ($tag)"
         CG_RESULT=$(cg_total "$out")
