@@ -202,7 +202,8 @@ char *eg_prometheus_render(eg_supervisor *s, const char *cluster, const char *me
             if (m[n].total)
                 n++;
         }
-        qsort(m, n, sizeof *m, by_name);
+        if (n)
+            qsort(m, n, sizeof *m, by_name);
         render_family(&b, &c, families[f].prefix, families[f].what, m, n);
         for (size_t i = 0; i < n; i++)
             free(m[i].total);

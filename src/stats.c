@@ -562,7 +562,8 @@ static eg_node *topn_node(eg_stat_set *s)
         }
         l.v[l.n++] = sl->value;
     }
-    qsort(l.v, l.n, sizeof *l.v, by_count_desc);
+    if (l.n)
+        qsort(l.v, l.n, sizeof *l.v, by_count_desc);
     eg_node *list = eg_node_new(EG_NODE_SEQ);
     static const eg_ewma none;
     for (size_t i = 0; i < l.n; i++) {
