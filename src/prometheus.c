@@ -7,6 +7,7 @@
  * (servers, pipelines, pools, backend URLs, status codes): never a request path. */
 #include "prometheus.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,23 +84,28 @@ typedef struct {
     eg_http_stat *total;
 } member;
 
+/* One counter per member: the eg_http_stat field at `field`. */
+static void put_counter(eg_buf *b, const common_labels *c, const char *prefix, const char *metric, const char *help,
+                        const char *what, const member *m, size_t n, size_t field)
+{
+    header(b, prefix, metric, "counter", help, what);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v;
+        memcpy(&v, (const char *)m[i].total + field, sizeof v);
+        eg_buf_printf(b, "%s_%s", prefix, metric);
+        put_labels(b, c, m[i].set->label_keys, m[i].set->label_values, NULL);
+        eg_buf_printf(b, " %llu\n", (unsigned long long)v);
+    }
+}
+
 static void render_family(eg_buf *b, const common_labels *c, const char *prefix, const char *what, member *m,
                           size_t n)
 {
     if (!n)
         return;
-    header(b, prefix, "requests_total", "counter", "Requests", what);
-    for (size_t i = 0; i < n; i++) {
-        eg_buf_printf(b, "%s_requests_total", prefix);
-        put_labels(b, c, m[i].set->label_keys, m[i].set->label_values, NULL);
-        eg_buf_printf(b, " %llu\n", (unsigned long long)m[i].total->count);
-    }
-    header(b, prefix, "error_requests_total", "counter", "Requests answered with a status of 400 or more", what);
-    for (size_t i = 0; i < n; i++) {
-        eg_buf_printf(b, "%s_error_requests_total", prefix);
-        put_labels(b, c, m[i].set->label_keys, m[i].set->label_values, NULL);
-        eg_buf_printf(b, " %llu\n", (unsigned long long)m[i].total->errors);
-    }
+    put_counter(b, c, prefix, "requests_total", "Requests", what, m, n, offsetof(eg_http_stat, count));
+    put_counter(b, c, prefix, "error_requests_total", "Requests answered with a status of 400 or more", what, m, n,
+                offsetof(eg_http_stat, errors));
     header(b, prefix, "responses_total", "counter", "Responses by status code", what);
     for (size_t i = 0; i < n; i++)
         for (int code = 0; code < EG_STAT_CODES; code++) {
@@ -112,18 +118,10 @@ static void render_family(eg_buf *b, const common_labels *c, const char *prefix,
             put_labels(b, c, m[i].set->label_keys, m[i].set->label_values, extra);
             eg_buf_printf(b, " %llu\n", (unsigned long long)v);
         }
-    header(b, prefix, "request_bytes_total", "counter", "Bytes received (headers and body)", what);
-    for (size_t i = 0; i < n; i++) {
-        eg_buf_printf(b, "%s_request_bytes_total", prefix);
-        put_labels(b, c, m[i].set->label_keys, m[i].set->label_values, NULL);
-        eg_buf_printf(b, " %llu\n", (unsigned long long)m[i].total->req_bytes);
-    }
-    header(b, prefix, "response_bytes_total", "counter", "Response body bytes sent", what);
-    for (size_t i = 0; i < n; i++) {
-        eg_buf_printf(b, "%s_response_bytes_total", prefix);
-        put_labels(b, c, m[i].set->label_keys, m[i].set->label_values, NULL);
-        eg_buf_printf(b, " %llu\n", (unsigned long long)m[i].total->resp_bytes);
-    }
+    put_counter(b, c, prefix, "request_bytes_total", "Bytes received (headers and body)", what, m, n,
+                offsetof(eg_http_stat, req_bytes));
+    put_counter(b, c, prefix, "response_bytes_total", "Response body bytes sent", what, m, n,
+                offsetof(eg_http_stat, resp_bytes));
     header(b, prefix, "request_duration_seconds", "histogram", "Request duration", what);
     for (size_t i = 0; i < n; i++) {
         const eg_hist *h = &m[i].total->latency;
