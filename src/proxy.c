@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "gzip_stream.h"
+#include "health_check.h"
 #include "log.h"
 #include "pipeline.h"
 #include "router.h"
@@ -45,6 +46,8 @@ typedef struct {
     /* Statistics, bound by the supervisor: per pool, and per server of each pool. */
     eg_stat_set **pool_stats;
     eg_stat_set ***server_stats;
+    /* Per pool with a healthCheck, per server: its health (NULL: the pool is not checked). */
+    eg_health_target ***health;
 } proxy_inst;
 
 typedef struct {
@@ -93,6 +96,18 @@ static void *proxy_create(eg_dec *d, const eg_node *spec_node, const char *pipel
                 eg_proxy_spec_free(spec);
                 return NULL;
             }
+    for (size_t i = 0; i < spec->npools; i++)
+        if (spec->pools[i].health_check) {
+            eg_dec_enter(d, "pools");
+            eg_dec_enter_index(d, i);
+            eg_dec_enter(d, "healthCheck");
+            bool ok = eg_health_spec_check(d, spec->pools[i].health_check);
+            eg_dec_leave(d), eg_dec_leave(d), eg_dec_leave(d);
+            if (!ok) {
+                eg_proxy_spec_free(spec);
+                return NULL;
+            }
+        }
     proxy_inst *p = calloc(1, sizeof *p);
     p->spec = spec;
     const char *fname = eg_node_str(spec_node, "name");
@@ -132,7 +147,12 @@ static void proxy_destroy(void *vp)
                 eg_stat_set_unref(p->server_stats[i][j]);
             free(p->server_stats[i]);
         }
+        for (size_t j = 0; p->health && p->health[i] && j < p->spec->pools[i].nservers; j++)
+            eg_health_target_unref(p->health[i][j]);
+        if (p->health)
+            free(p->health[i]);
     }
+    free(p->health);
     free(p->pool_stats);
     free(p->server_stats);
     free(p->pool_state_keys);
@@ -156,10 +176,41 @@ static void pool_label(const eg_proxy_spec *spec, size_t i, char *out, size_t le
     snprintf(out, len, "candidatePools/%zu", i < spec->main_pool ? i : i - 1);
 }
 
-static void proxy_bind_stats(void *vp, eg_stats_registry *r)
+/* Each server of a pool with a healthCheck gets a target on the server's checker, named by
+ * the pool, the server and the check, so that an unchanged pool keeps its servers' health
+ * across versions. */
+static void bind_health(proxy_inst *p, eg_health_checker *hc)
+{
+    const eg_proxy_spec *spec = p->spec;
+    p->health = calloc(spec->npools, sizeof *p->health);
+    for (size_t i = 0; i < spec->npools; i++) {
+        const eg_pool_spec *pool = &spec->pools[i];
+        if (!pool->health_check)
+            continue;
+        char *check = eg_node_to_json(pool->health_check, false, NULL);
+        p->health[i] = calloc(pool->nservers, sizeof **p->health);
+        for (size_t j = 0; j < pool->nservers; j++) {
+            if (!p->addrs[i][j].resolved)
+                continue;
+            size_t n = strlen(p->state_key) + strlen(pool->servers[j].url) + strlen(check) + 32;
+            char *key = malloc(n);
+            snprintf(key, n, "%s/%zu/%s %s", p->state_key, i, pool->servers[j].url, check);
+            p->health[i][j] = eg_health_acquire(hc, key, pool->health_check,
+                                                (const struct sockaddr *)&p->addrs[i][j].addr,
+                                                pool->servers[j].host_header);
+            free(key);
+        }
+        free(check);
+    }
+}
+
+static void proxy_bind(void *vp, const eg_bind_ctx *ctx)
 {
     proxy_inst *p = vp;
+    eg_stats_registry *r = ctx->stats;
     const eg_proxy_spec *spec = p->spec;
+    if (ctx->health)
+        bind_health(p, ctx->health);
     p->pool_stats = calloc(spec->npools, sizeof *p->pool_stats);
     p->server_stats = calloc(spec->npools, sizeof *p->server_stats);
     for (size_t i = 0; i < spec->npools; i++) {
@@ -195,6 +246,8 @@ static eg_node *proxy_status(void *vp)
         eg_node *servers = eg_node_new(EG_NODE_MAP);
         for (size_t j = 0; j < spec->pools[i].nservers; j++) {
             eg_node *ss = eg_node_new(EG_NODE_MAP);
+            if (p->health && p->health[i])
+                eg_health_target_status(p->health[i][j], ss);
             eg_stat_set_status(p->server_stats[i][j], ss);
             eg_node_map_set(servers, spec->pools[i].servers[j].url, ss);
         }
@@ -467,7 +520,13 @@ static eg_filter_status proxy_handle(void *vp, eg_exchange *x, const char **resu
     eg_lb_state **st = &p->pool_states[pi * MAX_WORKERS + (size_t)w->id % MAX_WORKERS];
     if (!*st)
         *st = eg_worker_state(w, p->pool_state_keys[pi], sizeof(eg_lb_state));
-    int si = eg_lb_pick(pool, *st, &lr, NULL);
+    bool *healthy = NULL;
+    if (p->health && p->health[pi]) {
+        healthy = eg_arena_alloc(x->arena, pool->nservers * sizeof *healthy);
+        for (size_t j = 0; j < pool->nservers; j++)
+            healthy[j] = eg_health_ok(p->health[pi][j]);
+    }
+    int si = eg_lb_pick(pool, *st, &lr, healthy);
     if (si < 0 || !p->addrs[pi][si].resolved) {
         eg_response_error(x->arena, eg_x_resp(x), 503, "503 Service Unavailable\n");
         *result = "internalError";
@@ -510,6 +569,6 @@ const eg_filter_kind eg_proxy_kind = {
     .create = proxy_create,
     .destroy = proxy_destroy,
     .handle = proxy_handle,
-    .bind_stats = proxy_bind_stats,
+    .bind = proxy_bind,
     .status = proxy_status,
 };

@@ -39,6 +39,7 @@ static void on_stats_tick(uv_timer_t *t)
 {
     server *s = t->data;
     eg_stats_tick(&s->supervisor.stats);
+    eg_health_checker_sweep(&s->supervisor.health);
 }
 
 static void on_filter_dir_change(void *ud, const char *dir) { eg_supervisor_reload_filter_dir(ud, dir); }
@@ -151,6 +152,7 @@ int eg_server_run(const eg_options *o, int master_fd)
         return 1;
     }
     eg_supervisor_init(&s->supervisor, store, master_fd, o->workers, o->strict);
+    eg_health_checker_init(&s->supervisor.health, &s->loop);
     s->supervisor.access_log_fd = open_access_log(o);
     s->supervisor.init_script = o->init_script;
     eg_supervisor_start(&s->supervisor);
@@ -193,6 +195,8 @@ int eg_server_run(const eg_options *o, int master_fd)
     uv_run(&s->loop, UV_RUN_DEFAULT);
 
     eg_supervisor_free(&s->supervisor);
+    uv_run(&s->loop, UV_RUN_DEFAULT);   /* the health checks' handles close */
+    eg_health_checker_free(&s->supervisor.health);
     eg_store_close(store);
     eg_lua_kinds_free();
     uv_loop_close(&s->loop);

@@ -50,8 +50,9 @@ static char *now_rfc3339(void)
  * (an API call, a filter-dir reload, a generated backendPool pipeline). */
 static void bind_stats(eg_supervisor *s, eg_object_entry *e)
 {
+    const eg_bind_ctx ctx = { &s->stats, &s->health };
     if (e->pipeline && !e->pipeline->stats)
-        eg_pipeline_bind_stats(e->pipeline, &s->stats);
+        eg_pipeline_bind(e->pipeline, &ctx);
     if (e->server && !e->server->stats) {
         size_t n = strlen(e->name) + 16;
         char *key = malloc(n);
@@ -64,7 +65,7 @@ static void bind_stats(eg_supervisor *s, eg_object_entry *e)
         eg_pipeline *stages[] = { e->globalfilter->before, e->globalfilter->after };
         for (size_t i = 0; i < 2; i++)
             if (stages[i] && !stages[i]->stats)
-                eg_pipeline_bind_stats(stages[i], &s->stats);
+                eg_pipeline_bind(stages[i], &ctx);
     }
 }
 
@@ -665,4 +666,5 @@ void eg_supervisor_free(eg_supervisor *s)
         entry_free(slot->value);
     eg_strmap_free(&s->objects);
     eg_stats_registry_free(&s->stats);
+    eg_health_checker_close(&s->health);
 }
