@@ -54,6 +54,15 @@ REJECT_REASONS = {
 }
 
 
+# Fields INDEX.md says Easegress ignores (typos, fields that do not exist) that we do not warn
+# about yet: file -> why. Keep in step with docs/compatibility.md.
+KNOWN_MISSING_WARNINGS = {
+    "docs_07.Reference_7.02.Filters.md__b18.yaml":
+        "the built-in filters written in Lua (RequestAdaptor, ...) check their specs against "
+        "their schemas but do not report unknown fields yet",
+}
+
+
 # ---------------------------------------------------------------------------
 # INDEX.md
 
@@ -82,6 +91,28 @@ def parse_index(text):
         assert len(cells) == 5, "INDEX.md row with %d cells: %r" % (len(cells), line)
         rows.append(dict(zip(("file", "kinds", "covers", "verdict", "notes"), cells)))
     return rows
+
+
+def ignored_fields(row):
+    """Fields INDEX.md says Easegress ignores in a file (`maxConnection` typo (ignored), `pass:`
+    is ignored, `path.signer.for` is not a field, ...): the first quoted name of each remark."""
+    names = []
+    text = "%s, %s, %s" % (row["covers"], row["verdict"], row["notes"])
+    for remark in re.split(r"[;,] ", text):
+        if re.search(r"typo|ignored|unknown field|is not a field", remark):
+            quoted = re.findall(r"`([^`]+)`", remark)
+            if quoted:
+                names.append(quoted[0].split(":")[0].strip())
+    return names
+
+
+def warned(name, warnings):
+    """Whether one of our `unknown field <path>` warnings names the field: a dotted name
+    (path.signer.for) matches on its first two parts, the part that is unknown."""
+    parts = name.split(".")
+    want = ".".join(parts[:2])
+    pattern = re.compile(r"unknown field (\S*[.\]])?%s(\b|$)" % re.escape(want))
+    return any(pattern.search(w) for w in warnings)
 
 
 def parse_doc_numbers(spec):
@@ -283,6 +314,7 @@ class Tally:
         self.kind_missing = []       # (file, doc number, [kinds])
         self.feature_missing = []    # (file, doc number, our message)
         self.unrecorded = []         # (file, doc number): INDEX.md gives no verdict
+        self.warning_gaps = []       # (file, fields, why): ignored fields we do not warn about
         self.mismatches = []
 
 
@@ -326,10 +358,13 @@ def compare(tally, name, number, want, got, what=""):
 
 def verdict_line(got):
     accepted, message = got[0], got[1]
-    return "accepted" if accepted else "rejected: " + message.splitlines()[-1]
+    if not accepted:
+        return "rejected: " + message.splitlines()[-1]
+    warnings = [ln for ln in message.splitlines() if ln.startswith("Warning")]
+    return "accepted" + "".join("\n      " + w for w in warnings)
 
 
-def check_file(gw, row, object_kinds, filter_kinds, tally):
+def check_file(gw, row, object_kinds, filter_kinds, tally, ignored_anywhere):
     """Submits the file's documents and records what was found in tally; -> report lines."""
     name = row["file"]
     with open(os.path.join(EXAMPLES, name), encoding="utf-8") as f:
@@ -337,6 +372,7 @@ def check_file(gw, row, object_kinds, filter_kinds, tally):
     docs = [dict(scan_kinds(d), text=d) for d in split_documents(text)]
     bare_filter, expected = expected_verdicts(row["verdict"], docs)
     lines = []
+    warnings = []   # our warnings for the documents (and lone filters) accepted
     file_rejected = False
     all_checked = True
     for i, doc in enumerate(docs):
@@ -358,11 +394,12 @@ def check_file(gw, row, object_kinds, filter_kinds, tally):
                 tally.kind_missing.append((name, number, missing))
                 lines.append("    doc %d: kind not implemented: %s" % (number, ", ".join(missing)))
                 if want == "accept" and doc["kinds"] == ["Pipeline"] and not doc["policies"]:
-                    check_filters_alone(gw, name, number, doc, filter_kinds, tally, lines)
+                    warnings += check_filters_alone(gw, name, number, doc, filter_kinds, tally, lines)
                 continue
         else:
             got = submit(gw, body)
         file_rejected = file_rejected or not got[0]
+        warnings += warnings_of(got)
         lines.append("    doc %d: %s" % (number, verdict_line(got)))
         if want is None:
             tally.unrecorded.append((name, number))
@@ -373,18 +410,48 @@ def check_file(gw, row, object_kinds, filter_kinds, tally):
             compare(tally, name, number, want, got)
             if (not got[0] and want == "accept" and doc["kinds"] == ["Pipeline"]
                     and NOT_IMPLEMENTED.search(got[1])):
-                check_filters_alone(gw, name, number, doc, filter_kinds, tally, lines)
+                warnings += check_filters_alone(gw, name, number, doc, filter_kinds, tally, lines)
     if "some-reject" in expected and all_checked:
         tally.checked.append((name, None))
         if not file_rejected:
             tally.mismatches.append("%s: Easegress rejects the file, we accept every document"
                                     % name)
+    compare_warnings(tally, row, warnings, ignored_anywhere,
+                     complete=all_checked and not file_rejected)
     return lines
+
+
+def warnings_of(got):
+    return [ln for ln in got[1].splitlines() if got[0] and ln.startswith("Warning")]
+
+
+def compare_warnings(tally, row, warnings, ignored_anywhere, complete):
+    """Each field INDEX.md says Easegress ignores in this file gets our unknown-field warning
+    (checked when every document of the file was accepted here), and no field gets one that
+    INDEX.md does not call ignored in some file: a warning for a field Easegress knows would
+    turn into a refusal under --strict."""
+    name = row["file"]
+    expected = ignored_fields(row) if complete else []
+    missing = [f for f in expected if not warned(f, warnings)]
+    known_gap = KNOWN_MISSING_WARNINGS.get(name)
+    if missing and not known_gap:
+        tally.mismatches.append("%s: Easegress ignores %s; we accept without a warning"
+                                % (name, ", ".join(missing)))
+    if known_gap and not missing and expected:
+        tally.mismatches.append("%s: now warned (%s); remove it from KNOWN_MISSING_WARNINGS"
+                                % (name, ", ".join(expected)))
+    if known_gap and missing:
+        tally.warning_gaps.append((name, ", ".join(missing), known_gap))
+    for w in warnings:
+        if not any(warned(f, [w]) for f in ignored_anywhere):
+            tally.mismatches.append("%s: we warn \"%s\", but INDEX.md does not list that "
+                                    "field as one Easegress ignores" % (name, w))
 
 
 def check_filters_alone(gw, name, number, doc, filter_kinds, tally, lines):
     """A Pipeline Easegress accepts but that uses a filter kind we lack: each filter of ours
-    in it must still be accepted on its own (wrapped as a bare filter spec)."""
+    in it must still be accepted on its own (wrapped as a bare filter spec). -> our warnings."""
+    warnings = []
     for j, spec in enumerate(pipeline_filters(doc["text"])):
         kind = scan_kinds(spec)["kinds"]
         if len(kind) != 1 or kind[0] not in filter_kinds:
@@ -393,6 +460,8 @@ def check_filters_alone(gw, name, number, doc, filter_kinds, tally, lines):
         tally.filters_alone.append((name, number, kind[0]))
         lines.append("      filter %d (%s) alone: %s" % (j, kind[0], verdict_line(got)))
         compare(tally, name, number, "accept", got, what=" filter %d (%s) alone" % (j, kind[0]))
+        warnings += warnings_of(got)
+    return warnings
 
 
 def test_easegress_examples_verdicts():
@@ -409,9 +478,10 @@ def test_easegress_examples_verdicts():
     gw = Gateway(workers=1).start()
     object_kinds, filter_kinds = implemented(gw)
     tally = Tally()
+    ignored_anywhere = sorted({f for row in rows for f in ignored_fields(row)})
     for row in rows:
         before = len(tally.mismatches)
-        lines = check_file(gw, row, object_kinds, filter_kinds, tally)
+        lines = check_file(gw, row, object_kinds, filter_kinds, tally, ignored_anywhere)
         print("  %s %s: %s" % ("MISMATCH" if len(tally.mismatches) > before else "--",
                                row["file"], row["verdict"]))
         for line in lines:
@@ -425,6 +495,8 @@ def test_easegress_examples_verdicts():
         print("    kind not implemented: %s doc %d (%s)" % (name, number, ", ".join(kinds)))
     for name, number, message in tally.feature_missing:
         print("    feature not implemented: %s doc %d (%s)" % (name, number, message))
+    for name, fields, why in tally.warning_gaps:
+        print("    ignored field not warned: %s (%s): %s" % (name, fields, why))
     assert not tally.mismatches, "%d verdict(s) differ from Easegress's:\n%s" % (
         len(tally.mismatches), "\n".join(tally.mismatches))
     assert tally.checked, "no verdict was compared"
