@@ -30,6 +30,7 @@ from harness import Gateway, free_port, request
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(ROOT, "..", "shared", "reference", "easegress-examples")
 INDEX = os.path.join(EXAMPLES, "INDEX.md")
+COMPATIBILITY_DOC = os.path.join(ROOT, "docs", "compatibility.md")
 
 # Resilience policy kinds (Pipeline `resilience`): none is implemented yet; the server has no
 # endpoint listing them, so the list of the kinds we know of is here.
@@ -464,6 +465,34 @@ def check_filters_alone(gw, name, number, doc, filter_kinds, tally, lines):
     return warnings
 
 
+def documented_missing_kinds():
+    """docs/compatibility.md's table of kinds not implemented -> {kind: type}."""
+    with open(COMPATIBILITY_DOC, encoding="utf-8") as f:
+        text = f.read()
+    section = text.split("## Kinds not implemented", 1)[1].split("\n## ", 1)[0]
+    kinds = {}
+    for line in section.splitlines():
+        m = re.match(r"\| `(\w+)` \| ([\w ]+) \|", line)
+        if m:
+            kinds[m.group(1)] = m.group(2)
+    assert kinds, "no kinds table in %s" % COMPATIBILITY_DOC
+    return kinds
+
+
+def check_documented(tally, object_kinds, filter_kinds):
+    """docs/compatibility.md lists every kind the walk found missing, and none we serve."""
+    documented = documented_missing_kinds()
+    found = {k.split()[0] for _, _, kinds in tally.kind_missing for k in kinds}
+    for kind in sorted(found - set(documented)):
+        tally.mismatches.append("kind %s is not implemented but missing from "
+                                "docs/compatibility.md" % kind)
+    for kind, what in sorted(documented.items()):
+        served = kind in object_kinds if what == "object" else kind in filter_kinds
+        if served:
+            tally.mismatches.append("docs/compatibility.md lists %s (%s) as not implemented, "
+                                    "but the server has it" % (kind, what))
+
+
 def test_easegress_examples_verdicts():
     if not os.path.exists(INDEX):
         print("SKIPPED test_easegress_examples_verdicts: %s is not there; Easegress's "
@@ -486,6 +515,7 @@ def test_easegress_examples_verdicts():
                                row["file"], row["verdict"]))
         for line in lines:
             print(line)
+    check_documented(tally, object_kinds, filter_kinds)
     print("  %d files, %d verdicts compared, %d filters checked alone in Pipelines we cannot "
           "build" % (len(rows), len(tally.checked), len(tally.filters_alone)))
     print("  %d documents with a kind not implemented, %d rejected for a feature not "
