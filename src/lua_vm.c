@@ -510,6 +510,23 @@ static void lua_filter_free(void *p)
 
 static const char *module_path_for_kind(const char *kind);
 
+/* The module's schema does not name these top-level fields ("\n"-separated, from
+ * runtime.instantiate): unmark them so they get the unknown-field warning every decoder gives
+ * (an error under --strict). */
+static void report_unknown_fields(eg_dec *d, const eg_node *spec, const char *names, size_t len)
+{
+    const char *end = names + len;
+    while (names < end) {
+        const char *nl = memchr(names, '\n', (size_t)(end - names));
+        size_t n = (size_t)((nl ? nl : end) - names);
+        for (size_t i = 0; i < spec->count; i++)
+            if (strlen(spec->keys[i]) == n && memcmp(spec->keys[i], names, n) == 0)
+                spec->items[i]->used = false;
+        names += n + 1;
+    }
+    eg_dec_check_unknown(d, spec);
+}
+
 /* Validate in the supervisor VM: compile, load, check the spec against the schema, build an
  * instance once (so M.new errors are submit-time errors). */
 static void *lua_create(eg_dec *d, const eg_node *spec, const char *pipeline)
@@ -557,7 +574,7 @@ static void *lua_create(eg_dec *d, const eg_node *spec, const char *pipeline)
     lua_pushstring(L, lf->code ? lf->code : "");
     lua_pushstring(L, lf->module_path ? lf->module_path : "");
     lua_pushstring(L, lf->spec_json);
-    if (!runtime_call(vm, "instantiate", 4, 2, err, sizeof err)) {
+    if (!runtime_call(vm, "instantiate", 4, 3, err, sizeof err)) {
         /* First line only: the traceback is for logs. */
         char *nl = strstr(err, "\nstack traceback");
         if (nl)
@@ -568,8 +585,16 @@ static void *lua_create(eg_dec *d, const eg_node *spec, const char *pipeline)
         return NULL;
     }
     /* What the supervisor read is what every worker will run. */
-    lf->sources_json = strdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
+    lf->sources_json = strdup(lua_tostring(L, -2) ? lua_tostring(L, -2) : "");
+    size_t unknown_len = 0;
+    const char *unknown = lua_tolstring(L, -1, &unknown_len);
+    if (unknown && unknown_len)
+        report_unknown_fields(d, spec, unknown, unknown_len);
     lua_settop(L, top);
+    if (!eg_dec_ok(d)) {   /* --strict: an unknown field is an error */
+        lua_filter_free(lf);
+        return NULL;
+    }
     return lf;
 }
 

@@ -84,6 +84,9 @@ static bool build_filters(eg_dec *d, eg_pipeline *p, const eg_node *list)
         char *name = NULL, *kind = NULL;
         eg_dec_string(d, spec, "name", &name, true);
         eg_dec_string(d, spec, "kind", &kind, true);
+        /* The rest of Easegress's filter meta (supervisor.MetaSpec): known to every kind. */
+        eg_dec_any(d, spec, "version");
+        eg_dec_any(d, spec, "createdAt");
         if (eg_dec_ok(d)) {
             const eg_filter_kind *k = eg_filter_kind_find(kind);
             if (!eg_object_name_valid(name))

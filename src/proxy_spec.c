@@ -324,6 +324,197 @@ static const struct {
     {"headerHash", EG_LB_HEADER_HASH}, {"cookieHash", EG_LB_COOKIE_HASH},
 };
 
+/* ---- healthCheck and memoryCache -----------------------------------------------------
+ * Health checking and the response cache are not implemented yet: their sections are kept
+ * raw (clone_map) for them. They are checked now as Easegress checks them (its JSON schema,
+ * then Validate), so a section Easegress refuses is refused here too, and an unknown field
+ * (the docs' `pass:` for `passes`) gets its warning instead of silently doing nothing. */
+
+/* Go's url.Parse refuses control characters and malformed %-escapes. */
+static bool uri_valid(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+        if (*p == '%' && !(isxdigit(p[1]) && isxdigit(p[2])))
+            return false;
+    }
+    return true;
+}
+
+static void check_regexp(eg_dec *d, const char *field, const char *what, const char *pattern)
+{
+    char err[300];
+    if (!eg_regexp_check(pattern, err, sizeof err))
+        eg_dec_fail(d, field, "invalid match %s regex: %s (%s)", what, pattern, err);
+}
+
+/* The fields every health check has (Easegress's proxies.HealthCheckSpec); also the whole
+ * of the deprecated loadBalance.healthCheck. */
+static void check_health_base(eg_dec *d, const eg_node *hc)
+{
+    static const char *const counts[] = {"fails", "passes"};
+    int64_t ms;
+    char *path = NULL;
+    eg_dec_duration_ms(d, hc, "interval", &ms, false);
+    eg_dec_duration_ms(d, hc, "timeout", &ms, false);
+    for (size_t i = 0; i < 2; i++) {
+        int64_t count = 1;
+        if (eg_dec_int(d, hc, counts[i], &count, false) && count < 1)
+            eg_dec_fail(d, counts[i], "must be at least 1, got %lld", (long long)count);
+    }
+    eg_dec_string(d, hc, "path", &path, false);
+    free(path);
+}
+
+/* A health check's match.headers[i]: {name, value, type exact|regexp}. */
+static void check_match_header(eg_dec *d, const eg_node *h)
+{
+    char *name = NULL, *value = NULL, *type = NULL;
+    if (h->type != EG_NODE_MAP) {
+        eg_dec_fail(d, NULL, "must be an object");
+        return;
+    }
+    eg_dec_string(d, h, "name", &name, false);
+    eg_dec_string(d, h, "value", &value, false);
+    eg_dec_string(d, h, "type", &type, false);
+    eg_dec_check_unknown(d, h);
+    if (eg_dec_ok(d) && (!name || !name[0]))
+        eg_dec_fail(d, "name", "empty match header name");
+    else if (eg_dec_ok(d) && type && type[0] && strcmp(type, "exact") && strcmp(type, "regexp"))
+        eg_dec_fail(d, "type", "invalid match header type: %s (exact or regexp)", type);
+    else if (eg_dec_ok(d) && type && !strcmp(type, "regexp"))
+        check_regexp(d, "value", "header", value ? value : "");
+    free(name);
+    free(value);
+    free(type);
+}
+
+static void check_health_match(eg_dec *d, const eg_node *m)
+{
+    eg_dec_enter(d, "match");
+    const eg_node *codes = eg_dec_seq(d, m, "statusCodes", false);
+    for (size_t i = 0; codes && eg_dec_ok(d) && i < codes->count; i++) {
+        const eg_node *r = codes->items[i];
+        eg_dec_enter(d, "statusCodes");
+        eg_dec_enter_index(d, i);
+        if (r->type != EG_NODE_SEQ || r->count != 2 || r->items[0]->type != EG_NODE_INT ||
+            r->items[1]->type != EG_NODE_INT)
+            eg_dec_fail(d, NULL, "invalid status code range: must be [low, high]");
+        else if (r->items[0]->v.i > r->items[1]->v.i)
+            eg_dec_fail(d, NULL, "invalid status code range: [%lld, %lld]",
+                        (long long)r->items[0]->v.i, (long long)r->items[1]->v.i);
+        eg_dec_leave(d);
+        eg_dec_leave(d);
+    }
+    const eg_node *headers = eg_dec_seq(d, m, "headers", false);
+    for (size_t i = 0; headers && eg_dec_ok(d) && i < headers->count; i++) {
+        eg_dec_enter(d, "headers");
+        eg_dec_enter_index(d, i);
+        check_match_header(d, headers->items[i]);
+        eg_dec_leave(d);
+        eg_dec_leave(d);
+    }
+    const eg_node *body = eg_dec_map(d, m, "body", false);
+    if (body && eg_dec_ok(d)) {
+        char *value = NULL, *type = NULL;
+        eg_dec_enter(d, "body");
+        eg_dec_string(d, body, "value", &value, false);
+        eg_dec_string(d, body, "type", &type, false);
+        eg_dec_check_unknown(d, body);
+        if (eg_dec_ok(d) && type && type[0] && strcmp(type, "contains") && strcmp(type, "regexp"))
+            eg_dec_fail(d, "type", "invalid match body type: %s (contains or regexp)", type);
+        else if (eg_dec_ok(d) && type && !strcmp(type, "regexp"))
+            check_regexp(d, "value", "body", value ? value : "");
+        eg_dec_leave(d);
+        free(value);
+        free(type);
+    }
+    eg_dec_check_unknown(d, m);
+    eg_dec_leave(d);
+}
+
+/* A pool's healthCheck (Easegress's ProxyHealthCheckSpec). */
+static void check_health_check(eg_dec *d, const eg_node *hc)
+{
+    char *uri = NULL, *method = NULL, *body = NULL, *user = NULL, *password = NULL;
+    int64_t port = 0;
+    eg_dec_enter(d, "healthCheck");
+    check_health_base(d, hc);
+    if (eg_dec_int(d, hc, "port", &port, false) && port < 0)
+        eg_dec_fail(d, "port", "invalid port: %lld", (long long)port);
+    if (eg_dec_string(d, hc, "uri", &uri, false) && uri && !uri_valid(uri))
+        eg_dec_fail(d, "uri", "invalid URI \"%s\"", uri);
+    if (eg_dec_string(d, hc, "method", &method, false) && method && method[0] &&
+        !eg_http_method_valid(method))
+        eg_dec_fail(d, "method", "invalid method: %s", method);
+    const eg_node *headers = eg_dec_map(d, hc, "headers", false);
+    for (size_t i = 0; headers && eg_dec_ok(d) && i < headers->count; i++) {
+        eg_dec_enter(d, "headers");
+        if (headers->items[i]->type != EG_NODE_STRING)
+            eg_dec_fail(d, headers->keys[i], "expected a string");
+        eg_dec_leave(d);
+    }
+    eg_dec_string(d, hc, "body", &body, false);
+    eg_dec_string(d, hc, "username", &user, false);
+    eg_dec_string(d, hc, "password", &password, false);
+    bool has_user = user && user[0], has_password = password && password[0];
+    if (eg_dec_ok(d) && has_user != has_password)
+        eg_dec_fail(d, has_user ? "password" : "username", has_user ? "empty password" : "empty username");
+    const eg_node *match = eg_dec_map(d, hc, "match", false);
+    if (match && eg_dec_ok(d))
+        check_health_match(d, match);
+    eg_dec_check_unknown(d, hc);
+    eg_dec_leave(d);
+    free(uri);
+    free(method);
+    free(body);
+    free(user);
+    free(password);
+}
+
+/* A pool's memoryCache (Easegress's MemoryCacheSpec: every field required). */
+static void check_memory_cache(eg_dec *d, const eg_node *mc)
+{
+    int64_t ms, max_entry = 1;
+    char **methods = NULL;
+    size_t nmethods = 0;
+    eg_dec_enter(d, "memoryCache");
+    eg_dec_duration_ms(d, mc, "expiration", &ms, true);
+    if (eg_dec_int(d, mc, "maxEntryBytes", &max_entry, true) &&
+        (max_entry < 1 || max_entry > (int64_t)UINT32_MAX))
+        eg_dec_fail(d, "maxEntryBytes", "must be between 1 and %u", UINT32_MAX);
+    const eg_node *codes = eg_dec_seq(d, mc, "codes", true);
+    if (codes && eg_dec_ok(d) && !codes->count)
+        eg_dec_fail(d, "codes", "must not be empty");
+    for (size_t i = 0; codes && eg_dec_ok(d) && i < codes->count; i++) {
+        const eg_node *c = codes->items[i];
+        eg_dec_enter(d, "codes");
+        eg_dec_enter_index(d, i);
+        if (c->type != EG_NODE_INT)
+            eg_dec_fail(d, NULL, "must be an integer");
+        else if (c->v.i < 100 || c->v.i > 599)
+            eg_dec_fail(d, NULL, "must be an HTTP status code (100..599), got %lld", (long long)c->v.i);
+        for (size_t j = 0; eg_dec_ok(d) && j < i; j++)
+            if (codes->items[j]->type == EG_NODE_INT && codes->items[j]->v.i == c->v.i)
+                eg_dec_fail(d, NULL, "duplicate code %lld", (long long)c->v.i);
+        eg_dec_leave(d);
+        eg_dec_leave(d);
+    }
+    if (eg_dec_string_list(d, mc, "methods", &methods, &nmethods, true) && eg_dec_ok(d) && !nmethods)
+        eg_dec_fail(d, "methods", "must not be empty");
+    for (size_t i = 0; eg_dec_ok(d) && i < nmethods; i++) {
+        if (!eg_http_method_valid(methods[i]))
+            eg_dec_fail(d, "methods", "invalid HTTP method \"%s\"", methods[i]);
+        for (size_t j = 0; eg_dec_ok(d) && j < i; j++)
+            if (!strcmp(methods[i], methods[j]))
+                eg_dec_fail(d, "methods", "duplicate method \"%s\"", methods[i]);
+    }
+    eg_strv_free(methods, nmethods);
+    eg_dec_check_unknown(d, mc);
+    eg_dec_leave(d);
+}
+
 /* loadBalance; *lb_health gets its deprecated healthCheck (not owned). */
 static void decode_load_balance(eg_dec *d, const eg_node *lb, eg_pool_spec *p, const eg_node **lb_health)
 {
@@ -334,6 +525,12 @@ static void decode_load_balance(eg_dec *d, const eg_node *lb, eg_pool_spec *p, c
     eg_dec_any(d, lb, "forwardKey");   /* GRPCProxy's; Easegress accepts and ignores it here */
     p->sticky_session = clone_map(d, lb, "stickySession");
     *lb_health = eg_dec_map(d, lb, "healthCheck", false);
+    if (*lb_health && eg_dec_ok(d)) {
+        eg_dec_enter(d, "healthCheck");
+        check_health_base(d, *lb_health);
+        eg_dec_check_unknown(d, *lb_health);
+        eg_dec_leave(d);
+    }
     eg_dec_check_unknown(d, lb);
 
     p->policy = EG_LB_ROUND_ROBIN;
@@ -416,7 +613,13 @@ static void decode_pool(eg_dec *d, const eg_node *n, eg_pool_spec *p)
         p->timeout_ms = 0;   /* Go only applies a positive timeout */
     eg_dec_string(d, n, "retryPolicy", &p->retry_policy, false);
     eg_dec_string(d, n, "circuitBreakerPolicy", &p->circuit_breaker_policy, false);
+    const eg_node *cache = eg_dec_map(d, n, "memoryCache", false);
+    if (cache && eg_dec_ok(d))
+        check_memory_cache(d, cache);
     p->memory_cache = clone_map(d, n, "memoryCache");
+    const eg_node *health = eg_dec_map(d, n, "healthCheck", false);
+    if (health && eg_dec_ok(d))
+        check_health_check(d, health);
     p->health_check = clone_map(d, n, "healthCheck");
     const eg_node *codes = eg_dec_seq(d, n, "failureCodes", false);
     if (codes && eg_dec_ok(d))

@@ -115,7 +115,7 @@ function M.instantiate(name, code, path, spec_json, sources_json)
     local chunk, err = loadstring("local self, ctx = ... " .. code, "=" .. name)
     if not chunk then error(err, 0) end
     setfenv(chunk, sandbox_env(nil, nil))
-    return { spec = spec, handle = chunk }, ""
+    return { spec = spec, handle = chunk }, "", ""
   end
   local captured = {}
   local read
@@ -131,6 +131,8 @@ function M.instantiate(name, code, path, spec_json, sources_json)
   end
   local checked, why = schema.check(mod.schema, spec)
   if not checked then error(why, 0) end
+  -- After check: it renames fields written in another letter case to the schema's spelling.
+  local unknown = table.concat(schema.unknown(mod.schema, checked), "\n")
   local inst
   if mod.new then
     inst = mod.new(checked)
@@ -139,7 +141,7 @@ function M.instantiate(name, code, path, spec_json, sources_json)
   else
     inst = setmetatable({ spec = checked }, { __index = mod })
   end
-  return inst, cjson.encode(captured)
+  return inst, cjson.encode(captured), unknown
 end
 
 -- The body of every request coroutine: run the filter handed in, yield its outcome, repeat.

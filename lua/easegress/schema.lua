@@ -62,4 +62,21 @@ function M.check(schema, spec)
   return spec
 end
 
+-- Every filter's meta fields (Easegress's supervisor.MetaSpec), known whatever the schema.
+local META = { name = true, kind = true, version = true, createdAt = true }
+
+-- The top-level fields of spec that schema does not name, sorted. The caller reports them as
+-- unknown fields, as the C decoders do; without a schema nothing is known to be unknown.
+function M.unknown(schema, spec)
+  local out = {}
+  if schema == nil then return out end
+  for k in pairs(spec) do
+    if type(k) == "string" and schema[k] == nil and not META[k] then
+      out[#out + 1] = k
+    end
+  end
+  table.sort(out)
+  return out
+end
+
 return M
