@@ -3,6 +3,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "health_check.h"
 
+#include <ctype.h>
 #include <openssl/evp.h>
 #include <pcre2.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "log.h"
+#include "request_matcher.h"
 #include "upstream.h"
 
 #define BODY_KEEP (64 * 1024)   /* what a body match looks at */
@@ -36,19 +38,29 @@ struct eg_health_spec {
 
 /* ---- the spec ---- */
 
-static pcre2_code *compile(eg_dec *d, const char *field, const char *pattern)
+/* Go's url.Parse refuses control characters and malformed %-escapes. */
+static bool uri_valid(const char *s)
 {
-    int err;
-    PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-                                   &err, &off, NULL);
-    if (!re) {
-        PCRE2_UCHAR msg[256];
-        if (pcre2_get_error_message(err, msg, sizeof msg) < 0)
-            strcpy((char *)msg, "unknown error");
-        eg_dec_fail(d, field, "invalid regexp \"%s\": %s at offset %zu", pattern, (const char *)msg, (size_t)off);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+        if (*p == '%' && !(isxdigit(p[1]) && isxdigit(p[2])))
+            return false;
     }
-    return re;
+    return true;
+}
+
+static pcre2_code *compile(eg_dec *d, const char *field, const char *what, const char *pattern)
+{
+    char err[300];
+    if (!eg_regexp_check(pattern, err, sizeof err)) {
+        eg_dec_fail(d, field, "invalid match %s regex: %s (%s)", what, pattern, err);
+        return NULL;
+    }
+    int code;
+    PCRE2_SIZE off;
+    return pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code,
+                         &off, NULL);
 }
 
 static void spec_free(eg_health_spec *s)
@@ -70,123 +82,148 @@ static void spec_free(eg_health_spec *s)
     free(s);
 }
 
+/* match.headers[i]: {name, value, type exact|regexp}. */
+static void decode_match_header(eg_dec *d, const eg_node *n, header_match *h)
+{
+    char *type = NULL;
+    if (n->type != EG_NODE_MAP) {
+        eg_dec_fail(d, NULL, "must be an object");
+        return;
+    }
+    eg_dec_string(d, n, "name", &h->name, false);
+    eg_dec_string(d, n, "value", &h->value, false);
+    eg_dec_string(d, n, "type", &type, false);
+    eg_dec_check_unknown(d, n);
+    if (eg_dec_ok(d) && (!h->name || !h->name[0]))
+        eg_dec_fail(d, "name", "empty match header name");
+    else if (eg_dec_ok(d) && type && type[0] && strcmp(type, "exact") && strcmp(type, "regexp"))
+        eg_dec_fail(d, "type", "invalid match header type: %s (exact or regexp)", type);
+    else if (eg_dec_ok(d) && type && !strcmp(type, "regexp"))
+        h->re = compile(d, "value", "header", h->value ? h->value : "");
+    free(type);
+}
+
 static void decode_match(eg_dec *d, const eg_node *m, eg_health_spec *s)
 {
     eg_dec_enter(d, "match");
     const eg_node *codes = eg_dec_seq(d, m, "statusCodes", false);
-    for (size_t i = 0; codes && i < codes->count && eg_dec_ok(d); i++) {
+    for (size_t i = 0; codes && eg_dec_ok(d) && i < codes->count; i++) {
         const eg_node *r = codes->items[i];
+        eg_dec_enter(d, "statusCodes");
+        eg_dec_enter_index(d, i);
         if (r->type != EG_NODE_SEQ || r->count != 2 || r->items[0]->type != EG_NODE_INT ||
-            r->items[1]->type != EG_NODE_INT || r->items[0]->v.i > r->items[1]->v.i) {
-            eg_dec_fail(d, "statusCodes", "each entry must be a range [low, high] of status codes");
-            break;
+            r->items[1]->type != EG_NODE_INT) {
+            eg_dec_fail(d, NULL, "invalid status code range: must be [low, high]");
+        } else if (r->items[0]->v.i > r->items[1]->v.i) {
+            eg_dec_fail(d, NULL, "invalid status code range: [%lld, %lld]", (long long)r->items[0]->v.i,
+                        (long long)r->items[1]->v.i);
+        } else {
+            s->codes = realloc(s->codes, (s->ncodes + 1) * sizeof *s->codes);
+            s->codes[s->ncodes][0] = r->items[0]->v.i;
+            s->codes[s->ncodes][1] = r->items[1]->v.i;
+            s->ncodes++;
         }
-        s->codes = realloc(s->codes, (s->ncodes + 1) * sizeof *s->codes);
-        s->codes[s->ncodes][0] = r->items[0]->v.i;
-        s->codes[s->ncodes][1] = r->items[1]->v.i;
-        s->ncodes++;
+        eg_dec_leave(d);
+        eg_dec_leave(d);
     }
     const eg_node *hs = eg_dec_seq(d, m, "headers", false);
-    for (size_t i = 0; hs && i < hs->count && eg_dec_ok(d); i++) {
+    for (size_t i = 0; hs && eg_dec_ok(d) && i < hs->count; i++) {
         eg_dec_enter(d, "headers");
         eg_dec_enter_index(d, i);
         s->match_headers = realloc(s->match_headers, (s->nmatch_headers + 1) * sizeof *s->match_headers);
         header_match *h = &s->match_headers[s->nmatch_headers++];
         memset(h, 0, sizeof *h);
-        char *type = NULL;
-        if (hs->items[i]->type != EG_NODE_MAP) {
-            eg_dec_fail(d, NULL, "must be a map {name, value, type}");
-        } else {
-            eg_dec_string(d, hs->items[i], "name", &h->name, true);
-            eg_dec_string(d, hs->items[i], "value", &h->value, false);
-            eg_dec_string(d, hs->items[i], "type", &type, false);
-            eg_dec_check_unknown(d, hs->items[i]);
-        }
-        if (eg_dec_ok(d) && type && !strcmp(type, "regexp"))
-            h->re = compile(d, "value", h->value ? h->value : "");
-        else if (eg_dec_ok(d) && type && *type && strcmp(type, "exact") != 0)
-            eg_dec_fail(d, "type", "must be exact or regexp, not %s", type);
-        free(type);
+        decode_match_header(d, hs->items[i], h);
         eg_dec_leave(d);
         eg_dec_leave(d);
     }
     const eg_node *body = eg_dec_map(d, m, "body", false);
     if (body && eg_dec_ok(d)) {
-        eg_dec_enter(d, "body");
         char *type = NULL;
+        eg_dec_enter(d, "body");
         eg_dec_string(d, body, "value", &s->body_value, false);
         eg_dec_string(d, body, "type", &type, false);
         eg_dec_check_unknown(d, body);
-        if (eg_dec_ok(d) && type && !strcmp(type, "regexp"))
-            s->body_re = compile(d, "value", s->body_value ? s->body_value : "");
-        else if (eg_dec_ok(d) && type && *type && strcmp(type, "contains") != 0)
-            eg_dec_fail(d, "type", "must be contains or regexp, not %s", type);
-        free(type);
+        if (eg_dec_ok(d) && type && type[0] && strcmp(type, "contains") && strcmp(type, "regexp"))
+            eg_dec_fail(d, "type", "invalid match body type: %s (contains or regexp)", type);
+        else if (eg_dec_ok(d) && type && !strcmp(type, "regexp"))
+            s->body_re = compile(d, "value", "body", s->body_value ? s->body_value : "");
         eg_dec_leave(d);
+        free(type);
     }
     eg_dec_check_unknown(d, m);
     eg_dec_leave(d);
 }
 
-static eg_health_spec *spec_decode(eg_dec *d, const eg_node *n)
+/* Easegress's ProxyHealthCheckSpec, or with `legacy` the deprecated loadBalance.healthCheck
+ * (interval, path, timeout, fails, passes only). */
+static eg_health_spec *spec_decode(eg_dec *d, const eg_node *n, bool legacy)
 {
+    static const char *const counts[] = { "fails", "passes" };
     eg_health_spec *s = calloc(1, sizeof *s);
-    s->interval_ms = 60000;
-    s->timeout_ms = 3000;
-    s->fails = s->passes = 1;
     eg_dec_duration_ms(d, n, "interval", &s->interval_ms, false);
     eg_dec_duration_ms(d, n, "timeout", &s->timeout_ms, false);
-    eg_dec_int(d, n, "fails", &s->fails, false);
-    eg_dec_int(d, n, "passes", &s->passes, false);
-    eg_dec_int(d, n, "port", &s->port, false);
-    eg_dec_string(d, n, "uri", &s->uri, false);
-    if (!s->uri)
-        eg_dec_string(d, n, "path", &s->uri, false);   /* the deprecated loadBalance form */
-    eg_dec_string(d, n, "method", &s->method, false);
-    eg_dec_string(d, n, "body", &s->body, false);
-    eg_dec_string(d, n, "username", &s->username, false);
-    eg_dec_string(d, n, "password", &s->password, false);
-    const eg_node *hs = eg_dec_map(d, n, "headers", false);
-    for (size_t i = 0; hs && i < hs->count && eg_dec_ok(d); i++) {
-        if (hs->items[i]->type == EG_NODE_SEQ || hs->items[i]->type == EG_NODE_MAP) {
-            eg_dec_fail(d, "headers", "header %s must be a string", hs->keys[i]);
-            break;
+    int64_t *count_fields[] = { &s->fails, &s->passes };
+    for (size_t i = 0; i < 2; i++) {
+        *count_fields[i] = 1;
+        if (eg_dec_int(d, n, counts[i], count_fields[i], false) && *count_fields[i] < 1)
+            eg_dec_fail(d, counts[i], "must be at least 1, got %lld", (long long)*count_fields[i]);
+    }
+    eg_dec_string(d, n, "path", &s->uri, false);
+    if (!legacy) {
+        char *uri = NULL;
+        if (eg_dec_int(d, n, "port", &s->port, false) && (s->port < 0 || s->port > 65535))
+            eg_dec_fail(d, "port", "invalid port: %lld", (long long)s->port);
+        if (eg_dec_string(d, n, "uri", &uri, false) && uri && !uri_valid(uri))
+            eg_dec_fail(d, "uri", "invalid URI \"%s\"", uri);
+        if (uri) {
+            free(s->uri);
+            s->uri = uri;
         }
-        hs->items[i]->used = true;
-        s->header_names = realloc(s->header_names, (s->nheaders + 1) * sizeof *s->header_names);
-        s->header_values = realloc(s->header_values, (s->nheaders + 1) * sizeof *s->header_values);
-        s->header_names[s->nheaders] = strdup(hs->keys[i]);
-        s->header_values[s->nheaders] = strdup(hs->items[i]->text ? hs->items[i]->text : "");
-        s->nheaders++;
+        if (eg_dec_string(d, n, "method", &s->method, false) && s->method && s->method[0] &&
+            !eg_http_method_valid(s->method))
+            eg_dec_fail(d, "method", "invalid method: %s", s->method);
+        const eg_node *hs = eg_dec_map(d, n, "headers", false);
+        for (size_t i = 0; hs && eg_dec_ok(d) && i < hs->count; i++) {
+            eg_dec_enter(d, "headers");
+            if (hs->items[i]->type != EG_NODE_STRING) {
+                eg_dec_fail(d, hs->keys[i], "expected a string");
+            } else {
+                hs->items[i]->used = true;
+                s->header_names = realloc(s->header_names, (s->nheaders + 1) * sizeof *s->header_names);
+                s->header_values = realloc(s->header_values, (s->nheaders + 1) * sizeof *s->header_values);
+                s->header_names[s->nheaders] = strdup(hs->keys[i]);
+                s->header_values[s->nheaders] = strdup(hs->items[i]->text);
+                s->nheaders++;
+            }
+            eg_dec_leave(d);
+        }
+        eg_dec_string(d, n, "body", &s->body, false);
+        eg_dec_string(d, n, "username", &s->username, false);
+        eg_dec_string(d, n, "password", &s->password, false);
+        bool has_user = s->username && s->username[0], has_password = s->password && s->password[0];
+        if (eg_dec_ok(d) && has_user != has_password)
+            eg_dec_fail(d, has_user ? "password" : "username", has_user ? "empty password" : "empty username");
+        const eg_node *m = eg_dec_map(d, n, "match", false);
+        if (m && eg_dec_ok(d))
+            decode_match(d, m, s);
     }
-    const eg_node *m = eg_dec_map(d, n, "match", false);
-    if (m && eg_dec_ok(d))
-        decode_match(d, m, s);
     eg_dec_check_unknown(d, n);
-    if (eg_dec_ok(d)) {
-        if (s->interval_ms <= 0)
-            eg_dec_fail(d, "interval", "must be a positive duration");
-        else if (s->timeout_ms <= 0)
-            eg_dec_fail(d, "timeout", "must be a positive duration");
-        else if (s->port < 0 || s->port > 65535)
-            eg_dec_fail(d, "port", "must be between 0 and 65535");
-        else if (s->uri && s->uri[0] != '/')
-            eg_dec_fail(d, "uri", "must start with /");
-    }
     if (!eg_dec_ok(d)) {
         spec_free(s);
         return NULL;
     }
-    if (s->fails < 1)
-        s->fails = 1;
-    if (s->passes < 1)
-        s->passes = 1;
+    /* Easegress's defaults for a missing or zero interval and timeout. */
+    if (s->interval_ms <= 0)
+        s->interval_ms = 60000;
+    if (s->timeout_ms <= 0)
+        s->timeout_ms = 3000;
     return s;
 }
 
-bool eg_health_spec_check(eg_dec *d, const eg_node *n)
+bool eg_health_spec_check(eg_dec *d, const eg_node *n, bool legacy)
 {
-    eg_health_spec *s = spec_decode(d, n);
+    eg_health_spec *s = spec_decode(d, n, legacy);
     spec_free(s);
     return s != NULL;
 }
@@ -362,8 +399,9 @@ static void send_probe(eg_health_target *t)
     probe *p = calloc(1, sizeof *p);
     p->target = t;
     eg_arena_init(&p->arena, 4096);
-    eg_buf_printf(&p->head, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: Easegress-C health check\r\n",
-                  s->method ? s->method : "GET", s->uri ? s->uri : "/", t->host_header);
+    eg_buf_printf(&p->head, "%s %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: Easegress-C health check\r\n",
+                  s->method && *s->method ? s->method : "GET", s->uri && *s->uri == '/' ? "" : "/",
+                  s->uri ? s->uri : "", t->host_header);
     if (s->username || s->password) {
         char plain[512], coded[700];
         int n = snprintf(plain, sizeof plain, "%s:%s", s->username ? s->username : "", s->password ? s->password : "");
@@ -412,7 +450,7 @@ eg_health_target *eg_health_acquire(eg_health_checker *c, const char *key, const
     }
     eg_dec d;
     eg_dec_init(&d, false);
-    eg_health_spec *s = spec_decode(&d, spec_node);
+    eg_health_spec *s = spec_decode(&d, spec_node, false);
     eg_dec_free(&d);
     if (!s)
         return NULL;   /* validated when the Proxy was built: cannot happen */

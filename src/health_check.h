@@ -17,9 +17,9 @@
 
 typedef struct eg_health_spec eg_health_spec;
 
-/* Validate a `healthCheck` map (or the deprecated loadBalance.healthCheck, whose `path` is
- * the `uri`); false with the error in d. */
-bool eg_health_spec_check(eg_dec *d, const eg_node *n);
+/* Check a pool's `healthCheck` map as Easegress does, or with `legacy` the deprecated
+ * loadBalance.healthCheck (whose `path` is the `uri`); false with the error in d. */
+bool eg_health_spec_check(eg_dec *d, const eg_node *n, bool legacy);
 
 typedef struct eg_health_target eg_health_target;
 

@@ -96,18 +96,6 @@ static void *proxy_create(eg_dec *d, const eg_node *spec_node, const char *pipel
                 eg_proxy_spec_free(spec);
                 return NULL;
             }
-    for (size_t i = 0; i < spec->npools; i++)
-        if (spec->pools[i].health_check) {
-            eg_dec_enter(d, "pools");
-            eg_dec_enter_index(d, i);
-            eg_dec_enter(d, "healthCheck");
-            bool ok = eg_health_spec_check(d, spec->pools[i].health_check);
-            eg_dec_leave(d), eg_dec_leave(d), eg_dec_leave(d);
-            if (!ok) {
-                eg_proxy_spec_free(spec);
-                return NULL;
-            }
-        }
     proxy_inst *p = calloc(1, sizeof *p);
     p->spec = spec;
     const char *fname = eg_node_str(spec_node, "name");

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include "proxy_spec.h"
+#include "health_check.h"
 #include "request_matcher.h"
 
 #define DEFAULT_SERVER_MAX_BODY_SIZE 4194304   /* Easegress: 0 means 4 MiB */
@@ -325,153 +326,11 @@ static const struct {
 };
 
 /* ---- healthCheck and memoryCache -----------------------------------------------------
- * Health checking and the response cache are not implemented yet: their sections are kept
- * raw (clone_map) for them. They are checked now as Easegress checks them (its JSON schema,
- * then Validate), so a section Easegress refuses is refused here too, and an unknown field
- * (the docs' `pass:` for `passes`) gets its warning instead of silently doing nothing. */
-
-/* Go's url.Parse refuses control characters and malformed %-escapes. */
-static bool uri_valid(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            return false;
-        if (*p == '%' && !(isxdigit(p[1]) && isxdigit(p[2])))
-            return false;
-    }
-    return true;
-}
-
-static void check_regexp(eg_dec *d, const char *field, const char *what, const char *pattern)
-{
-    char err[300];
-    if (!eg_regexp_check(pattern, err, sizeof err))
-        eg_dec_fail(d, field, "invalid match %s regex: %s (%s)", what, pattern, err);
-}
-
-/* The fields every health check has (Easegress's proxies.HealthCheckSpec); also the whole
- * of the deprecated loadBalance.healthCheck. */
-static void check_health_base(eg_dec *d, const eg_node *hc)
-{
-    static const char *const counts[] = {"fails", "passes"};
-    int64_t ms;
-    char *path = NULL;
-    eg_dec_duration_ms(d, hc, "interval", &ms, false);
-    eg_dec_duration_ms(d, hc, "timeout", &ms, false);
-    for (size_t i = 0; i < 2; i++) {
-        int64_t count = 1;
-        if (eg_dec_int(d, hc, counts[i], &count, false) && count < 1)
-            eg_dec_fail(d, counts[i], "must be at least 1, got %lld", (long long)count);
-    }
-    eg_dec_string(d, hc, "path", &path, false);
-    free(path);
-}
-
-/* A health check's match.headers[i]: {name, value, type exact|regexp}. */
-static void check_match_header(eg_dec *d, const eg_node *h)
-{
-    char *name = NULL, *value = NULL, *type = NULL;
-    if (h->type != EG_NODE_MAP) {
-        eg_dec_fail(d, NULL, "must be an object");
-        return;
-    }
-    eg_dec_string(d, h, "name", &name, false);
-    eg_dec_string(d, h, "value", &value, false);
-    eg_dec_string(d, h, "type", &type, false);
-    eg_dec_check_unknown(d, h);
-    if (eg_dec_ok(d) && (!name || !name[0]))
-        eg_dec_fail(d, "name", "empty match header name");
-    else if (eg_dec_ok(d) && type && type[0] && strcmp(type, "exact") && strcmp(type, "regexp"))
-        eg_dec_fail(d, "type", "invalid match header type: %s (exact or regexp)", type);
-    else if (eg_dec_ok(d) && type && !strcmp(type, "regexp"))
-        check_regexp(d, "value", "header", value ? value : "");
-    free(name);
-    free(value);
-    free(type);
-}
-
-static void check_health_match(eg_dec *d, const eg_node *m)
-{
-    eg_dec_enter(d, "match");
-    const eg_node *codes = eg_dec_seq(d, m, "statusCodes", false);
-    for (size_t i = 0; codes && eg_dec_ok(d) && i < codes->count; i++) {
-        const eg_node *r = codes->items[i];
-        eg_dec_enter(d, "statusCodes");
-        eg_dec_enter_index(d, i);
-        if (r->type != EG_NODE_SEQ || r->count != 2 || r->items[0]->type != EG_NODE_INT ||
-            r->items[1]->type != EG_NODE_INT)
-            eg_dec_fail(d, NULL, "invalid status code range: must be [low, high]");
-        else if (r->items[0]->v.i > r->items[1]->v.i)
-            eg_dec_fail(d, NULL, "invalid status code range: [%lld, %lld]",
-                        (long long)r->items[0]->v.i, (long long)r->items[1]->v.i);
-        eg_dec_leave(d);
-        eg_dec_leave(d);
-    }
-    const eg_node *headers = eg_dec_seq(d, m, "headers", false);
-    for (size_t i = 0; headers && eg_dec_ok(d) && i < headers->count; i++) {
-        eg_dec_enter(d, "headers");
-        eg_dec_enter_index(d, i);
-        check_match_header(d, headers->items[i]);
-        eg_dec_leave(d);
-        eg_dec_leave(d);
-    }
-    const eg_node *body = eg_dec_map(d, m, "body", false);
-    if (body && eg_dec_ok(d)) {
-        char *value = NULL, *type = NULL;
-        eg_dec_enter(d, "body");
-        eg_dec_string(d, body, "value", &value, false);
-        eg_dec_string(d, body, "type", &type, false);
-        eg_dec_check_unknown(d, body);
-        if (eg_dec_ok(d) && type && type[0] && strcmp(type, "contains") && strcmp(type, "regexp"))
-            eg_dec_fail(d, "type", "invalid match body type: %s (contains or regexp)", type);
-        else if (eg_dec_ok(d) && type && !strcmp(type, "regexp"))
-            check_regexp(d, "value", "body", value ? value : "");
-        eg_dec_leave(d);
-        free(value);
-        free(type);
-    }
-    eg_dec_check_unknown(d, m);
-    eg_dec_leave(d);
-}
-
-/* A pool's healthCheck (Easegress's ProxyHealthCheckSpec). */
-static void check_health_check(eg_dec *d, const eg_node *hc)
-{
-    char *uri = NULL, *method = NULL, *body = NULL, *user = NULL, *password = NULL;
-    int64_t port = 0;
-    eg_dec_enter(d, "healthCheck");
-    check_health_base(d, hc);
-    if (eg_dec_int(d, hc, "port", &port, false) && port < 0)
-        eg_dec_fail(d, "port", "invalid port: %lld", (long long)port);
-    if (eg_dec_string(d, hc, "uri", &uri, false) && uri && !uri_valid(uri))
-        eg_dec_fail(d, "uri", "invalid URI \"%s\"", uri);
-    if (eg_dec_string(d, hc, "method", &method, false) && method && method[0] &&
-        !eg_http_method_valid(method))
-        eg_dec_fail(d, "method", "invalid method: %s", method);
-    const eg_node *headers = eg_dec_map(d, hc, "headers", false);
-    for (size_t i = 0; headers && eg_dec_ok(d) && i < headers->count; i++) {
-        eg_dec_enter(d, "headers");
-        if (headers->items[i]->type != EG_NODE_STRING)
-            eg_dec_fail(d, headers->keys[i], "expected a string");
-        eg_dec_leave(d);
-    }
-    eg_dec_string(d, hc, "body", &body, false);
-    eg_dec_string(d, hc, "username", &user, false);
-    eg_dec_string(d, hc, "password", &password, false);
-    bool has_user = user && user[0], has_password = password && password[0];
-    if (eg_dec_ok(d) && has_user != has_password)
-        eg_dec_fail(d, has_user ? "password" : "username", has_user ? "empty password" : "empty username");
-    const eg_node *match = eg_dec_map(d, hc, "match", false);
-    if (match && eg_dec_ok(d))
-        check_health_match(d, match);
-    eg_dec_check_unknown(d, hc);
-    eg_dec_leave(d);
-    free(uri);
-    free(method);
-    free(body);
-    free(user);
-    free(password);
-}
+ * Both are kept raw (clone_map): health checks are decoded again where they run
+ * (health_check.c, which also checks them here); the response cache is not implemented
+ * yet. They are checked as Easegress checks them (its JSON schema, then Validate), so a
+ * section Easegress refuses is refused here too, and an unknown field (the docs' `pass:`
+ * for `passes`) gets its warning instead of silently doing nothing. */
 
 /* A pool's memoryCache (Easegress's MemoryCacheSpec: every field required). */
 static void check_memory_cache(eg_dec *d, const eg_node *mc)
@@ -527,8 +386,7 @@ static void decode_load_balance(eg_dec *d, const eg_node *lb, eg_pool_spec *p, c
     *lb_health = eg_dec_map(d, lb, "healthCheck", false);
     if (*lb_health && eg_dec_ok(d)) {
         eg_dec_enter(d, "healthCheck");
-        check_health_base(d, *lb_health);
-        eg_dec_check_unknown(d, *lb_health);
+        eg_health_spec_check(d, *lb_health, true);
         eg_dec_leave(d);
     }
     eg_dec_check_unknown(d, lb);
@@ -618,8 +476,11 @@ static void decode_pool(eg_dec *d, const eg_node *n, eg_pool_spec *p)
         check_memory_cache(d, cache);
     p->memory_cache = clone_map(d, n, "memoryCache");
     const eg_node *health = eg_dec_map(d, n, "healthCheck", false);
-    if (health && eg_dec_ok(d))
-        check_health_check(d, health);
+    if (health && eg_dec_ok(d)) {
+        eg_dec_enter(d, "healthCheck");
+        eg_health_spec_check(d, health, false);
+        eg_dec_leave(d);
+    }
     p->health_check = clone_map(d, n, "healthCheck");
     const eg_node *codes = eg_dec_seq(d, n, "failureCodes", false);
     if (codes && eg_dec_ok(d))
