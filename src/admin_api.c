@@ -306,7 +306,7 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
     bool get = !strcmp(m, "GET") || !strcmp(m, "HEAD");
     char name[300] = "";
     if (!strcmp(path, "") || !strcmp(path, "/")) {
-        send_text(rp, 200, "/apis/v2: healthz about object-kinds object-api-resources objects status/objects status/members metadata/objects/pipeline/filters\n");
+        send_text(rp, 200, "/apis/v2: healthz about object-kinds object-api-resources objects objects-yaml status/objects status/members metadata/objects/pipeline/filters logs logs/level\n");
     } else if (!strcmp(path, "/healthz") && get) {
         eg_response_set(rp->arena, &rp->resp, 200, NULL, NULL, 0);
     } else if (!strcmp(path, "/about") && get) {
@@ -362,6 +362,11 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
         status_of(api, rp, name);
     } else if (!strcmp(path, "/status/members") && get) {
         members(api, rp);
+    } else if (!strncmp(path, "/logs", 5) && (path[5] == '\0' || path[5] == '/')) {
+        char err[200];
+        int st = eg_admin_logs_handle(api->logs, m, path, req->query, rp->arena, &rp->resp, err, sizeof err);
+        if (st != 0)
+            send_error(rp, st < 0 ? 404 : st, st < 0 ? "not found" : err);
     } else {
         send_error(rp, 404, "not found");
     }
@@ -432,6 +437,8 @@ int eg_admin_api_start(eg_admin_api *api, uv_loop_t *loop, int fd)
     int rc = uv_tcp_open(&api->tcp, fd);
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&api->tcp, 128, on_connection);
+    if (rc == 0 && !(api->logs = eg_admin_logs_start(loop)))
+        rc = UV_ENOMEM;
     return rc;
 }
 
@@ -439,4 +446,6 @@ void eg_admin_api_stop(eg_admin_api *api)
 {
     uv_close((uv_handle_t *)&api->tcp, NULL);
     eg_http1_server_close_all(&api->http);
+    eg_admin_logs_stop(api->logs); /* after close_all: that aborted the follows */
+    api->logs = NULL;
 }

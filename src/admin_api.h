@@ -4,6 +4,7 @@
 
 #include <time.h>
 #include <uv.h>
+#include "admin_logs.h"
 #include "http1_server.h"
 #include "supervisor.h"
 
@@ -14,6 +15,7 @@ typedef struct {
     const char *api_addr;
     const char *data_dir;
     time_t start_time;
+    eg_admin_logs *logs;          /* /logs: the ring's follows */
     uv_tcp_t tcp;
     eg_http1_server http;
     char read_buf[64 * 1024];
