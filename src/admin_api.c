@@ -138,6 +138,27 @@ static void objects_list(eg_admin_api *api, reply *rp)
     eg_node_free(list);
 }
 
+/* all-namespaces: {"default": [...]}; another namespace: an empty list. */
+static void objects_list_namespaces(eg_admin_api *api, reply *rp, bool all)
+{
+    if (!all) {
+        eg_node *empty = eg_node_new(EG_NODE_SEQ);
+        send_node(rp, 200, empty);
+        eg_node_free(empty);
+        return;
+    }
+    size_t n;
+    eg_object_entry **v = eg_supervisor_list(api->supervisor, &n);
+    eg_node *list = eg_node_new(EG_NODE_SEQ);
+    for (size_t i = 0; i < n; i++)
+        eg_node_seq_push(list, object_with_meta(v[i]));
+    free(v);
+    eg_node *m = eg_node_new(EG_NODE_MAP);
+    eg_node_map_set(m, "default", list);
+    send_node(rp, 200, m);
+    eg_node_free(m);
+}
+
 static void objects_delete_all(eg_admin_api *api, reply *rp)
 {
     size_t n;
@@ -293,6 +314,26 @@ static bool query_has(const eg_request *req, const char *kv)
     return false;
 }
 
+/* ?namespace=NS and ?all-namespaces=true (Easegress's parseNamespaces). Every object here
+ * lives in the "default" namespace. Returns false after answering a conflicting pair. */
+static bool namespaces_of(reply *rp, const eg_request *req, bool *all, bool *other)
+{
+    char ns[256] = "";
+    *all = query_has(req, "all-namespaces=true") || query_has(req, "all-namespaces=1");
+    for (const char *p = req->query; p && *p;) {
+        size_t len = strcspn(p, "&");
+        if (len > 10 && strncmp(p, "namespace=", 10) == 0)
+            snprintf(ns, sizeof ns, "%.*s", (int)(len - 10), p + 10);
+        p = p[len] ? p + len + 1 : NULL;
+    }
+    if (*all && *ns) {
+        send_error(rp, 400, "conflict query params, can't set all-namespaces and namespace at the same time");
+        return false;
+    }
+    *other = *ns && strcmp(ns, "default") != 0;
+    return true;
+}
+
 static void route(eg_admin_api *api, reply *rp, const eg_request *req)
 {
     const char *path = req->path;
@@ -321,7 +362,12 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
                strlen(path) == strlen("/metadata/objects/pipeline/filters//results") + strlen(name)) {
         filter_results(rp, name);
     } else if (!strcmp(path, "/objects")) {
-        if (get)
+        bool all_ns, other_ns;
+        if (get && !namespaces_of(rp, req, &all_ns, &other_ns))
+            return;
+        if (get && (all_ns || other_ns))
+            objects_list_namespaces(api, rp, all_ns);
+        else if (get)
             objects_list(api, rp);
         else if (!strcmp(m, "POST"))
             objects_submit(api, rp, req, true, NULL);
@@ -331,6 +377,11 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
             send_error(rp, 405, "method not allowed");
     } else if (sscanf(path, "/objects/%299[^/]", name) == 1 && strlen(path) == 9 + strlen(name)) {
         eg_object_entry *e = eg_supervisor_get(api->supervisor, name);
+        bool all_ns, other_ns;
+        if (get && !namespaces_of(rp, req, &all_ns, &other_ns))
+            return;
+        if (get && other_ns)
+            e = NULL; /* no other namespace holds objects */
         if (get) {
             if (!e) {
                 char msg[400];
