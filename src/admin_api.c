@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "admin_api.h"
 
+#include "admin_meta.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,8 +348,11 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
     }
     bool get = !strcmp(m, "GET") || !strcmp(m, "HEAD");
     char name[300] = "";
-    if (!strcmp(path, "") || !strcmp(path, "/")) {
-        send_text(rp, 200, "/apis/v2: healthz about object-kinds object-api-resources objects objects-yaml status/objects status/members metadata/objects/pipeline/filters logs logs/level\n");
+    char meta_err[300];
+    int meta = eg_admin_meta_handle(m, path, rp->yaml, rp->arena, &rp->resp, meta_err, sizeof meta_err);
+    if (meta >= 0) {
+        if (meta > 0)
+            send_error(rp, meta, meta_err);
     } else if (!strcmp(path, "/healthz") && get) {
         eg_response_set(rp->arena, &rp->resp, 200, NULL, NULL, 0);
     } else if (!strcmp(path, "/about") && get) {

@@ -25,6 +25,10 @@ typedef struct eg_filter_kind {
     bool is_lua;
     /* Results that depend on the instance (inline Lua declares its own); NULL = `results`. */
     const char *const *(*instance_results)(const void *inst);
+    /* For the admin API's filter metadata: one line on what it does, and the JSON Schema of
+     * its spec derived from its declared schema (NULL when it declares none). */
+    const char *description;
+    const char *schema_json;
 } eg_filter_kind;
 
 const eg_filter_kind *eg_filter_kind_find(const char *name);
