@@ -108,7 +108,7 @@ static void print_bash(FILE *out)
           "    config)\n"
           "        if [[ -z \"$sub\" ]]; then _egctl_words \"current-context get-contexts use-context view\" \"$cur\";\n"
           "        elif [[ \"$sub\" == use-context && $nargs -eq 1 ]]; then\n"
-          "            _egctl_words \"$(egctl config get-contexts 2>/dev/null | awk -F'\\t' 'NR > 1 {print $2}')\" \"$cur\"\n"
+          "            _egctl_words \"$(egctl config get-contexts 2>/dev/null | awk 'NR > 1 {print ($1 == \"*\") ? $2 : $1}')\" \"$cur\"\n"
           "        fi ;;\n"
           "    completion) [[ -z \"$sub\" ]] && _egctl_words \"bash zsh\" \"$cur\" ;;\n"
           "    object) [[ -z \"$sub\" ]] && _egctl_words \"create delete get kinds list status update\" \"$cur\" ;;\n"

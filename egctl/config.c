@@ -300,6 +300,7 @@ static int use_context(egctl *ctl, const char *name)
     int rc = load_file(ctl, &doc, &path);
     if (rc <= 0)
         return rc < 0 ? -1 : egctl_fail(ctl, "not find config file at ~/.egctlrc");
+    rc = 0;
     if (!named(doc, "contexts", name)) {
         rc = egctl_fail(ctl, "not find context %s", name);
     } else {
