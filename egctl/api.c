@@ -114,8 +114,16 @@ static void server_label(const egctl *ctl, char *buf, size_t len)
         snprintf(buf, len, "%s:%d", ctl->host, ctl->port);
 }
 
-int egctl_call(egctl *ctl, const char *method, const char *path, const char *json,
-               egctl_answer *ans)
+static int to_stdout(void *ud, const char *data, size_t len)
+{
+    (void)ud;
+    if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+        return -1;
+    return 0;
+}
+
+static int call(egctl *ctl, const char *method, const char *path, const char *json,
+                egctl_answer *ans, bool stream)
 {
     if (ans)
         memset(ans, 0, sizeof *ans);
@@ -131,7 +139,9 @@ int egctl_call(egctl *ctl, const char *method, const char *path, const char *jso
         .body = json,
         .body_len = json ? strlen(json) : 0,
         .connect_timeout_ms = CONNECT_TIMEOUT_MS,
-        .io_timeout_ms = IO_TIMEOUT_MS,
+        .io_timeout_ms = stream ? 0 : IO_TIMEOUT_MS,
+        .authorization = ctl->authorization,
+        .on_body = stream ? to_stdout : NULL,
     };
     egctl_http_resp resp;
     char err[512];
@@ -161,6 +171,17 @@ int egctl_call(egctl *ctl, const char *method, const char *path, const char *jso
     }
     egctl_http_resp_free(&resp);
     return out;
+}
+
+int egctl_call(egctl *ctl, const char *method, const char *path, const char *json,
+               egctl_answer *ans)
+{
+    return call(ctl, method, path, json, ans, false);
+}
+
+int egctl_call_stream(egctl *ctl, const char *method, const char *path)
+{
+    return call(ctl, method, path, NULL, NULL, true);
 }
 
 void egctl_answer_free(egctl_answer *ans)

@@ -23,6 +23,13 @@ enum {
     EGCTL_FLAG_FILE = 1u << 0,     /* -f, --file */
     EGCTL_FLAG_ALL = 1u << 1,      /* --all */
     EGCTL_FLAG_VERBOSE = 1u << 2,  /* -v, --verbose */
+    EGCTL_FLAG_TAIL = 1u << 3,     /* --tail (logs) */
+    EGCTL_FLAG_FOLLOW = 1u << 4,   /* -f, --follow (logs: there -f is --follow, not --file) */
+    EGCTL_FLAG_PORT = 1u << 5,     /* --port (create httpproxy) */
+    EGCTL_FLAG_RULE = 1u << 6,     /* --rule, repeatable (create httpproxy) */
+    EGCTL_FLAG_TLS = 1u << 7,      /* --tls, --auto-cert, ... (create httpproxy, refused) */
+    EGCTL_FLAG_NAMESPACE = 1u << 8,      /* --namespace (get, describe) */
+    EGCTL_FLAG_ALL_NAMESPACES = 1u << 9, /* --all-namespaces (get, describe) */
 };
 
 #define EGCTL_DEFAULT_SERVER "127.0.0.1:2381"
@@ -30,6 +37,7 @@ enum {
 typedef struct {
     /* Global flags */
     const char *server;       /* as given (flag, else EGCTL_SERVER, else the default) */
+    bool server_given;        /* by the flag or EGCTL_SERVER: ~/.egctlrc's server is not used */
     egctl_output output;
     bool help;
     /* Command flags */
@@ -37,6 +45,14 @@ typedef struct {
     const char *file;         /* -f value ("-" is stdin) */
     bool all;
     bool verbose;
+    long tail;                /* --tail, default 500 (-1: all) */
+    bool follow;
+    int port;                 /* --port, 0 when not given */
+    const char **rules;       /* --rule values in order (malloc'd array, strings in argv) */
+    int nrules;
+    const char *tls_flag;     /* the first TLS flag given, to name it when refusing */
+    const char *namespace;    /* --namespace, NULL when not given */
+    bool all_namespaces;
     /* Positional arguments in order: the command, its sub-commands, then names. */
     char **args;              /* malloc'd array of pointers into argv */
     int nargs;
@@ -79,5 +95,18 @@ bool egctl_parse_rfc3339(const char *s, time_t *out);
 /* Easegress's AGE column: the most significant unit of an elapsed time, rounded
  * ("3d", "5h", "12m", "40s", "0s"). */
 void egctl_format_age(double seconds, char *buf, size_t len);
+
+/* One --rule of `create httpproxy`: HOST/PATH=URL1,URL2 (Easegress's parseRule). A PATH
+ * ending in '*' is a pathPrefix without the '*'. Strings are malloc'd. */
+typedef struct {
+    char *host;             /* "" for any host */
+    char *path;             /* exactly one of path and path_prefix is set */
+    char *path_prefix;
+    char **endpoints;
+    size_t nendpoints;
+} egctl_proxy_rule;
+
+int egctl_parse_proxy_rule(const char *rule, egctl_proxy_rule *out, char *err, size_t errlen);
+void egctl_proxy_rule_free(egctl_proxy_rule *r);
 
 #endif

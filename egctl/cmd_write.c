@@ -34,11 +34,16 @@ static int post_or_put(egctl *ctl, const egctl_spec *s, bool update)
 int egctl_cmd_create(egctl *ctl, int argc, char **argv)
 {
     if (argc > 0) {
-        if (strcmp(argv[0], "httpproxy") == 0)
-            return egctl_fail(ctl, "create httpproxy is not supported by this egctl: write the "
-                              "HTTPServer and Pipeline YAML and use create -f");
+        if (strcmp(argv[0], "httpproxy") == 0) {
+            if (ctl->opts.flags_seen & EGCTL_FLAG_FILE)
+                return egctl_fail(ctl, "unknown flag: --file");
+            return egctl_create_httpproxy(ctl, argc - 1, argv + 1);
+        }
         return egctl_fail(ctl, "unknown command \"%s\" for \"egctl create\"", argv[0]);
     }
+    const char *bad = egctl_flag_name(ctl->opts.flags_seen, EGCTL_FLAG_FILE);
+    if (bad)
+        return egctl_fail(ctl, "unknown flag: %s", bad);
     if (!ctl->opts.file || !*ctl->opts.file)
         return egctl_fail(ctl, "yaml file is required");
     egctl_spec *specs;

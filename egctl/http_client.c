@@ -136,13 +136,14 @@ static int connect_host(const char *host, int port, int timeout_ms, char *err, s
 
 static int send_all(int fd, const char *p, size_t n, int timeout_ms, char *err, size_t errlen)
 {
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : INT64_MAX;
     while (n > 0) {
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
         if (w > 0) {
             p += w;
             n -= (size_t)w;
-            deadline = now_ms() + timeout_ms; /* progress: the timeout is per wait */
+            if (timeout_ms > 0) /* progress: the timeout is per wait */
+                deadline = now_ms() + timeout_ms;
             continue;
         }
         if (w < 0 && errno == EINTR)
@@ -169,7 +170,30 @@ typedef struct {
     bool eof;
     char *err;
     size_t errlen;
+    int (*on_body)(void *ud, const char *data, size_t len); /* set: body goes there */
+    void *on_body_ud;
 } reader;
+
+/* Body bytes to the caller's callback when streaming, else into out. */
+static int emit(reader *r, sbuf *out, const char *data, size_t n)
+{
+    if (r->on_body) {
+        if (r->on_body(r->on_body_ud, data, n) != 0) {
+            snprintf(r->err, r->errlen, "writing the response out failed");
+            return -1;
+        }
+        return 0;
+    }
+    if (out->len + n > MAX_BODY_BYTES) {
+        snprintf(r->err, r->errlen, "response body too large");
+        return -1;
+    }
+    if (sbuf_add(out, data, n) != 0) {
+        snprintf(r->err, r->errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
 
 /* Read more bytes. 1 got some, 0 end of stream, -1 error (err set). */
 static int fill(reader *r)
@@ -183,7 +207,7 @@ static int fill(reader *r)
         snprintf(r->err, r->errlen, "out of memory");
         return -1;
     }
-    int64_t deadline = now_ms() + r->timeout_ms;
+    int64_t deadline = r->timeout_ms > 0 ? now_ms() + r->timeout_ms : INT64_MAX;
     for (;;) {
         ssize_t n = recv(r->fd, r->in.data + r->in.len, r->in.cap - r->in.len - 1, 0);
         if (n > 0) {
@@ -253,14 +277,8 @@ static int read_exact(reader *r, size_t n, sbuf *out)
             continue;
         }
         size_t take = avail < n ? avail : n;
-        if (out->len + take > MAX_BODY_BYTES) {
-            snprintf(r->err, r->errlen, "response body too large");
+        if (emit(r, out, r->in.data + r->pos, take) != 0)
             return -1;
-        }
-        if (sbuf_add(out, r->in.data + r->pos, take) != 0) {
-            snprintf(r->err, r->errlen, "out of memory");
-            return -1;
-        }
         r->pos += take;
         n -= take;
     }
@@ -308,14 +326,8 @@ static int read_to_eof(reader *r, sbuf *out)
     for (;;) {
         size_t avail = r->in.len - r->pos;
         if (avail) {
-            if (out->len + avail > MAX_BODY_BYTES) {
-                snprintf(r->err, r->errlen, "response body too large");
+            if (emit(r, out, r->in.data + r->pos, avail) != 0)
                 return -1;
-            }
-            if (sbuf_add(out, r->in.data + r->pos, avail) != 0) {
-                snprintf(r->err, r->errlen, "out of memory");
-                return -1;
-            }
             r->pos = r->in.len;
         }
         int f = fill(r);
@@ -488,6 +500,8 @@ static int read_response(reader *r, const char *method, egctl_http_resp *resp)
         if (status < 200) /* 100 Continue and friends: the real answer follows */
             continue;
         resp->status = status;
+        if (status < 200 || status > 299)
+            r->on_body = NULL; /* an error answer is read whole, to be reported */
 
         sbuf body = {0};
         int rc = 0;
@@ -540,6 +554,11 @@ egctl_http_rc egctl_http_do(const egctl_http_req *req, egctl_http_resp *resp,
         goto done;
     }
     int ok = sbuf_add(&out, head, (size_t)hl);
+    if (req->authorization) {
+        ok |= sbuf_add(&out, "Authorization: ", 15);
+        ok |= sbuf_add(&out, req->authorization, strlen(req->authorization));
+        ok |= sbuf_add(&out, "\r\n", 2);
+    }
     if (req->content_type) {
         hl = snprintf(head, sizeof head, "Content-Type: %s\r\nContent-Length: %zu\r\n",
                       req->content_type, req->body_len);
@@ -555,7 +574,8 @@ egctl_http_rc egctl_http_do(const egctl_http_req *req, egctl_http_resp *resp,
     if (send_all(fd, out.data, out.len, req->io_timeout_ms, err, errlen) != 0)
         goto done;
 
-    reader r = {.fd = fd, .timeout_ms = req->io_timeout_ms, .err = err, .errlen = errlen};
+    reader r = {.fd = fd, .timeout_ms = req->io_timeout_ms, .err = err, .errlen = errlen,
+                .on_body = req->on_body, .on_body_ud = req->on_body_ud};
     int rr = read_response(&r, req->method, resp);
     free(r.in.data);
     if (rr != 0) {

@@ -31,7 +31,12 @@ typedef struct {
     const char *body;
     size_t body_len;
     int connect_timeout_ms;
-    int io_timeout_ms;          /* per read/write wait */
+    int io_timeout_ms;          /* per read/write wait; 0: wait as long as it takes */
+    const char *authorization;  /* Authorization header value, NULL for none */
+    /* When set, the body of a 2xx answer is handed over piece by piece as it arrives
+     * instead of being collected (resp->body stays empty); non-zero from it stops. */
+    int (*on_body)(void *ud, const char *data, size_t len);
+    void *on_body_ud;
 } egctl_http_req;
 
 egctl_http_rc egctl_http_do(const egctl_http_req *req, egctl_http_resp *resp,

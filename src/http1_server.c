@@ -542,6 +542,13 @@ void eg_http1_respond(eg_http1_conn *c, eg_response *resp)
         }
         c->sink.write = sink_write;
         c->sink.end = sink_end;
+        if (c->stream->until_client_leaves) {
+            /* It may be long before its first byte: the client gets the head now. */
+            queue_write(c, c->out.data, c->out.len, NULL, 0, NULL, 0, false);
+            c->out.len = 0;
+            if (!c->stream) /* the write failed: the connection closed and aborted it */
+                return;
+        }
         c->stream->attach(c->stream, &c->sink);
         return;
     }
@@ -733,7 +740,7 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         return;
     /* EOF or error: a request half-read is dropped; one being handled is aborted. */
     if (c->state == ST_HANDLING || c->state == ST_WRITING) {
-        if (n == UV_EOF && c->state == ST_WRITING) {
+        if (n == UV_EOF && c->state == ST_WRITING && !(c->stream && c->stream->until_client_leaves)) {
             c->close_after = true;
             uv_read_stop(s);
             return;

@@ -12,6 +12,11 @@
 #include <string.h>
 
 #define DEFAULT_MAX_BODY (4 * 1024 * 1024)
+/* DefaultSpec: what the decoder starts from and the admin API's template shows. */
+#define DEFAULT_KEEP_ALIVE true
+#define DEFAULT_KEEP_ALIVE_TIMEOUT "60s"
+#define DEFAULT_KEEP_ALIVE_TIMEOUT_MS 60000
+#define DEFAULT_MAX_CONNECTIONS 10240
 
 /* Go's base64.StdEncoding.DecodeString: padded standard alphabet; CR and LF are ignored. */
 static bool is_base64(const char *s)
@@ -167,9 +172,9 @@ eg_httpserver_spec *eg_httpserver_spec_decode(eg_dec *d, const eg_node *obj)
         eg_dec_fail(d, NULL, "out of memory");
         return NULL;
     }
-    s->keep_alive = true;
-    s->keep_alive_timeout_ms = 60000;
-    s->max_connections = 10240;
+    s->keep_alive = DEFAULT_KEEP_ALIVE;
+    s->keep_alive_timeout_ms = DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
+    s->max_connections = DEFAULT_MAX_CONNECTIONS;
     /* meta keys: consumed here so they never warn */
     eg_dec_any(d, obj, "kind");
     eg_dec_any(d, obj, "version");
@@ -235,4 +240,13 @@ void eg_httpserver_spec_free(eg_httpserver_spec *s)
     eg_node_free(s->keys);
     eg_node_free(s->tracing);
     free(s);
+}
+
+eg_node *eg_httpserver_default_spec(void)
+{
+    eg_node *m = eg_node_new(EG_NODE_MAP);
+    eg_node_map_set(m, "keepAlive", eg_node_new_bool(DEFAULT_KEEP_ALIVE));
+    eg_node_map_set(m, "keepAliveTimeout", eg_node_new_str(DEFAULT_KEEP_ALIVE_TIMEOUT));
+    eg_node_map_set(m, "maxConnections", eg_node_new_int(DEFAULT_MAX_CONNECTIONS));
+    return m;
 }

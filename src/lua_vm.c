@@ -606,6 +606,8 @@ static const char *const *lua_results(const void *inst)
 
 static const eg_filter_kind lua_kind = {
     .name = "Lua",
+    .description = "Lua runs a filter written in Lua: inline `code`, whose declared `results` "
+                   "jumpIf may route on.",
     .results = NULL,
     .create = lua_create,
     .destroy = lua_filter_free,
@@ -621,6 +623,8 @@ typedef struct {
     char *name;
     char *path;
     char **results;
+    char *description;
+    char *schema_json;
 } dir_kind;
 
 static dir_kind **dir_kinds;
@@ -700,7 +704,7 @@ static void scan_dir(eg_lua_vm *vm, const char *dir, eg_buf *errors)
         lua_State *L = vm->L;
         int top = lua_gettop(L);
         lua_pushstring(L, path);
-        if (!runtime_call(vm, "describe_module", 1, 2, err, sizeof err)) {
+        if (!runtime_call(vm, "describe_module", 1, 4, err, sizeof err)) {
             char *nl = strstr(err, "\nstack traceback");
             if (nl)
                 *nl = 0;
@@ -708,30 +712,36 @@ static void scan_dir(eg_lua_vm *vm, const char *dir, eg_buf *errors)
             lua_settop(L, top);
             continue;
         }
-        if (!lua_isstring(L, -2)) {
+        if (!lua_isstring(L, -4)) {
             lua_settop(L, top); /* a helper module, not a filter */
             continue;
         }
-        const char *name = lua_tostring(L, -2);
+        const char *name = lua_tostring(L, -4);
         dir_kind *k = find_dir_kind(name);
-        if (k) {
-            /* Workers never read a kind's results (only builds on this thread do). */
-            free_results(k->results);
-            k->results = results_from_stack(L, -1);
-            k->kind.results = (const char *const *)k->results;
-            free(k->path);
-            k->path = strdup(path);
-            lua_settop(L, top);
-            continue;
-        }
-        k = calloc(1, sizeof *k);
-        k->name = strdup(name);
-        k->path = strdup(path);
-        k->results = results_from_stack(L, -1);
-        lua_settop(L, top);
-        k->kind = lua_kind;
-        k->kind.name = k->name;
+        bool known = k != NULL;
+        if (!known)
+            k = calloc(1, sizeof *k);
+        /* Workers never read a kind's results or metadata (only this thread does). */
+        free_results(k->results);
+        k->results = results_from_stack(L, -3);
         k->kind.results = (const char *const *)k->results;
+        free(k->description);
+        k->description = strdup(lua_isstring(L, -2) ? lua_tostring(L, -2) : "");
+        k->kind.description = k->description;
+        free(k->schema_json);
+        k->schema_json = lua_isstring(L, -1) ? strdup(lua_tostring(L, -1)) : NULL;
+        k->kind.schema_json = k->schema_json;
+        free(k->path);
+        k->path = strdup(path);
+        lua_settop(L, top);
+        if (known)
+            continue;
+        k->name = strdup(name);
+        const eg_filter_kind base = lua_kind;
+        k->kind.is_lua = base.is_lua;
+        k->kind.destroy = base.destroy;
+        k->kind.handle = base.handle;
+        k->kind.name = k->name;
         k->kind.create = dir_create;
         k->kind.instance_results = NULL;
         dir_kinds = realloc(dir_kinds, (ndir_kinds + 1) * sizeof *dir_kinds);

@@ -26,6 +26,9 @@ struct eg_body_stream {
     void (*attach)(eg_body_stream *s, eg_body_sink *sink); /* start pushing */
     void (*resume)(eg_body_stream *s);
     void (*abort)(eg_body_stream *s);                      /* nobody wants the rest */
+    /* An endless stream (a log follow): the client's EOF means it is gone, so the connection
+     * closes then instead of finishing the response first. */
+    bool until_client_leaves;
 };
 
 typedef struct {

@@ -40,6 +40,10 @@ typedef struct eg_filter_kind {
      * its state in the pipeline's status. */
     void (*bind)(void *inst, const struct eg_bind_ctx *ctx);
     eg_node *(*status)(void *inst);
+    /* For the admin API's filter metadata: one line on what it does, and the JSON Schema of
+     * its spec derived from its declared schema (NULL when it declares none). */
+    const char *description;
+    const char *schema_json;
 } eg_filter_kind;
 
 const eg_filter_kind *eg_filter_kind_find(const char *name);

@@ -553,6 +553,8 @@ static eg_filter_status proxy_handle(void *vp, eg_exchange *x, const char **resu
 
 const eg_filter_kind eg_proxy_kind = {
     .name = "Proxy",
+    .description = "Proxy sends the request to a backend chosen from its server pools and "
+                   "returns the backend's response.",
     .results = proxy_results,
     .create = proxy_create,
     .destroy = proxy_destroy,

@@ -56,6 +56,8 @@ typedef struct eg_httpserver_spec {
 /* Decode an HTTPServer object (the whole object map, meta keys included). */
 eg_httpserver_spec *eg_httpserver_spec_decode(eg_dec *d, const eg_node *obj);
 void eg_httpserver_spec_free(eg_httpserver_spec *s);
+/* Easegress's DefaultSpec of an HTTPServer (the fields the decoder defaults), as a map. */
+eg_node *eg_httpserver_default_spec(void);
 
 /* The router of an HTTPServer object: reads `rules` and the server-level `ipFilter` of the
  * object map (all other keys are left to eg_httpserver_spec_decode). `server_name` names the

@@ -334,6 +334,81 @@ static void test_http(void)
     CHECK_STR(err, "Connection refused");
 }
 
+static void test_logs_and_httpproxy_flags(void)
+{
+    egctl_opts o;
+    char err[256];
+    /* Under logs, -f is --follow (a boolean); elsewhere it is --file and takes a value. */
+    CHECK_INT(egctl_parse_args(ARGC("--server", "h:1", "logs", "-f", "--tail", "-1"),
+                               ARGV("--server", "h:1", "logs", "-f", "--tail", "-1"),
+                               NULL, &o, err, sizeof err), 0);
+    CHECK(o.follow);
+    CHECK_INT(o.tail, -1);
+    CHECK(o.file == NULL);
+    CHECK(o.flags_seen == (EGCTL_FLAG_FOLLOW | EGCTL_FLAG_TAIL));
+    CHECK(o.server_given);
+    egctl_opts_free(&o);
+    CHECK_INT(egctl_parse_args(ARGC("logs"), ARGV("logs"), NULL, &o, err, sizeof err), 0);
+    CHECK_INT(o.tail, 500);
+    CHECK(!o.follow && !o.server_given);
+    egctl_opts_free(&o);
+    CHECK_INT(egctl_parse_args(ARGC("logs", "--tail", "x"), ARGV("logs", "--tail", "x"), NULL, &o,
+                               err, sizeof err), -1);
+    CHECK(strstr(err, "--tail") != NULL);
+    egctl_opts_free(&o);
+
+    CHECK_INT(egctl_parse_args(ARGC("create", "httpproxy", "d", "--port", "80", "--rule", "/a=u",
+                                    "--rule=h/b*=v,w", "--tls"),
+                               ARGV("create", "httpproxy", "d", "--port", "80", "--rule", "/a=u",
+                                    "--rule=h/b*=v,w", "--tls"),
+                               NULL, &o, err, sizeof err), 0);
+    CHECK_INT(o.port, 80);
+    CHECK_INT(o.nrules, 2);
+    CHECK_STR(o.rules[0], "/a=u");
+    CHECK_STR(o.rules[1], "h/b*=v,w");
+    CHECK_STR(o.tls_flag, "tls");
+    CHECK_STR(egctl_flag_name(o.flags_seen, EGCTL_FLAG_FILE), "--port");
+    egctl_opts_free(&o);
+    CHECK_INT(egctl_parse_args(ARGC("create", "--port", "0"), ARGV("create", "--port", "0"), NULL,
+                               &o, err, sizeof err), -1);
+    egctl_opts_free(&o);
+}
+
+static void test_proxy_rule(void)
+{
+    /* Easegress's parseRule cases (createhttpproxy_test.go). */
+    egctl_proxy_rule r;
+    char err[256];
+    CHECK_INT(egctl_parse_proxy_rule("foo.com/bar/bala=http://127.0.0.1:9096", &r, err, sizeof err), 0);
+    CHECK_STR(r.host, "foo.com");
+    CHECK_STR(r.path, "/bar/bala");
+    CHECK(r.path_prefix == NULL);
+    CHECK_INT(r.nendpoints, 1);
+    CHECK_STR(r.endpoints[0], "http://127.0.0.1:9096");
+    egctl_proxy_rule_free(&r);
+    CHECK_INT(egctl_parse_proxy_rule("/bar=http://a:1,,http://b:2,", &r, err, sizeof err), 0);
+    CHECK_STR(r.host, "");
+    CHECK_STR(r.path, "/bar");
+    CHECK_INT(r.nendpoints, 2);
+    CHECK_STR(r.endpoints[1], "http://b:2");
+    egctl_proxy_rule_free(&r);
+    CHECK_INT(egctl_parse_proxy_rule("foo.com/bar*=http://x", &r, err, sizeof err), 0);
+    CHECK(r.path == NULL);
+    CHECK_STR(r.path_prefix, "/bar");
+    egctl_proxy_rule_free(&r);
+    CHECK_INT(egctl_parse_proxy_rule("/=http://x", &r, err, sizeof err), 0);
+    CHECK_STR(r.path, "/");
+    egctl_proxy_rule_free(&r);
+    CHECK_INT(egctl_parse_proxy_rule("foo.com/bar*=http://x=", &r, err, sizeof err), -1);
+    CHECK(strstr(err, "invalid format") != NULL);
+    CHECK_INT(egctl_parse_proxy_rule("foo.com=http://x", &r, err, sizeof err), -1);
+    CHECK(strstr(err, "not contain a path") != NULL);
+    CHECK_INT(egctl_parse_proxy_rule("=http://x", &r, err, sizeof err), -1);
+    CHECK_INT(egctl_parse_proxy_rule("foo.com/path=", &r, err, sizeof err), -1);
+    CHECK(strstr(err, "is empty") != NULL);
+    CHECK_INT(egctl_parse_proxy_rule("foo.com/path", &r, err, sizeof err), -1);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -345,5 +420,7 @@ int main(void)
     RUN(test_table);
     RUN(test_warning);
     RUN(test_http);
+    RUN(test_logs_and_httpproxy_flags);
+    RUN(test_proxy_rule);
     UNIT_END("egctl_args");
 }
