@@ -559,6 +559,32 @@ static int api_monotonic(lua_State *L)
     return 1;
 }
 
+/* path_params(x) -> { name = value } of the RadixTree match (empty for Ordered routes) */
+static int api_path_params(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    const eg_route_captures *c = x->captures;
+    lua_createtable(L, 0, c ? (int)c->count : 0);
+    for (size_t i = 0; c && i < c->count; i++) {
+        lua_pushstring(L, c->values[i]);
+        lua_setfield(L, -2, c->names[i]);
+    }
+    return 1;
+}
+
+/* path_param(x, name) -> value or nil */
+static int api_path_param(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    const char *name = luaL_checkstring(L, 2);
+    const eg_route_captures *c = x->captures;
+    for (size_t i = 0; c && i < c->count; i++)
+        if (strcmp(c->names[i], name) == 0)
+            return push_str(L, c->values[i]);
+    lua_pushnil(L);
+    return 1;
+}
+
 static int api_in_worker(lua_State *L)
 {
     lua_pushboolean(L, eg_lua_loop(L) != NULL);
@@ -591,6 +617,8 @@ static const luaL_Reg api[] = {
     { "now", api_now },
     { "monotonic_ms", api_monotonic },
     { "has_loop", api_in_worker },
+    { "path_param", api_path_param },
+    { "path_params", api_path_params },
     { NULL, NULL },
 };
 

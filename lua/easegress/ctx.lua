@@ -107,6 +107,12 @@ function Ctx:namespace(name)
   return setmetatable({ _x = self._x, _ns = ns, req = req, resp = resp, vars = self.vars, _views = self._views }, Ctx)
 end
 
+-- The value of a RadixTree route's `{name}` (or "EG_WILDCARD" for a final `*`), or nil;
+-- read-only, the same for every namespace. An Ordered route has none.
+function Ctx:path_param(name) return C.path_param(self._x, name) end
+-- All of them as a new table { name = value }.
+function Ctx:path_params() return C.path_params(self._x) end
+
 -- Set the whole response; returns the result "responded", which ends the flow unless a
 -- jumpIf routes it.
 function Ctx:respond(status, body, content_type)

@@ -238,6 +238,14 @@ function Ctx:namespace(name)
   return view(self._state, str_arg(name, "namespace"))
 end
 
+-- A RadixTree route's {name} values (opts.path_params), read-only, as in the runtime.
+function Ctx:path_param(name) return self._state.path_params[name] end
+function Ctx:path_params()
+  local out = {}
+  for k, v in pairs(self._state.path_params) do out[k] = v end
+  return out
+end
+
 -- Set the whole response; returns the result "responded".
 function Ctx:respond(status, body, content_type)
   status = check_status(status)
@@ -254,11 +262,13 @@ end
 -- A ctx for one request, in the namespace "DEFAULT" (or opts.namespace). opts: method
 -- ("GET"), path ("/"), query (the raw query string, nil), host ("localhost"), scheme
 -- ("http"), proto ("HTTP/1.1"), headers ({ Name = "v" | { "v1", "v2" } } or a list of
--- { name, value }), body (""), client_ip ("127.0.0.1"), and resp = { status, headers, body }
+-- { name, value }), body (""), client_ip ("127.0.0.1"), path_params ({ name = value }, what
+-- ctx:path_param reads), and resp = { status, headers, body }
 -- for a response already there (as a Proxy before the filter would leave it).
 function M.new(opts)
   opts = opts or {}
-  local state = { namespaces = {}, vars = {} }
+  local state = { namespaces = {}, vars = {}, path_params = {} }
+  for k, v in pairs(opts.path_params or {}) do state.path_params[k] = tostring(v) end
   local name = opts.namespace or "DEFAULT"
   local ns = empty_namespace()
   state.namespaces[name] = ns
