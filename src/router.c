@@ -1844,10 +1844,12 @@ const eg_route_captures *eg_route_captures_dup(eg_arena *a, const eg_route_captu
     if (!c || c->count == 0)
         return NULL;
     eg_route_captures *out = eg_arena_alloc(a, sizeof *out);
-    const char **values = eg_arena_alloc(a, c->count * sizeof *values);
-    for (size_t i = 0; i < c->count; i++)
+    const char **names = eg_arena_alloc(a, 2 * c->count * sizeof *names), **values = names + c->count;
+    for (size_t i = 0; i < c->count; i++) {
+        names[i] = c->names[i];   /* the router's, alive while the request pins its snapshot */
         values[i] = eg_arena_strndup(a, c->values[i], strlen(c->values[i]));
-    *out = (eg_route_captures){c->names, values, c->count};
+    }
+    *out = (eg_route_captures){names, values, c->count};
     return out;
 }
 

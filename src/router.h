@@ -100,7 +100,7 @@ typedef struct {
  * or 500 when out of memory. Release m with eg_route_match_release. Thread-safe: the router
  * is only read. */
 int eg_router_match(const eg_router *r, const eg_route_request *req, eg_route_match *m);
-/* A copy of captures in the arena (values copied, names shared with the router), or NULL
+/* A copy of captures in the arena (the name strings shared with the router), or NULL
  * when there are none. */
 const eg_route_captures *eg_route_captures_dup(eg_arena *a, const eg_route_captures *c);
 /* The value of capture `name`, or NULL. */
