@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "buf.h"
+#include "custom_data.h"
 #include "log.h"
 #include "object.h"
 #include "pipeline.h"
@@ -293,6 +294,28 @@ static bool query_has(const eg_request *req, const char *kv)
     return false;
 }
 
+/* /customdatakinds and /customdata (custom_data.c answers; this only sends). */
+static bool custom_data(eg_admin_api *api, reply *rp, const eg_request *req, const char *path)
+{
+    eg_custom_data_reply r;
+    if (!eg_custom_data_api(api->supervisor->custom_data, req->method, path, req->body, req->body_len, &r))
+        return false;
+    if (r.status >= 400) {
+        send_error(rp, r.status, r.message);
+    } else {
+        if (r.body)
+            send_node(rp, r.status, r.body);
+        else
+            eg_response_set(rp->arena, &rp->resp, r.status, NULL, NULL, 0);
+        if (r.revision)
+            add_revision(rp, r.revision);
+        if (r.location[0])
+            eg_headers_sets(rp->arena, &rp->resp.headers, "Location", r.location);
+    }
+    eg_node_free(r.body);
+    return true;
+}
+
 static void route(eg_admin_api *api, reply *rp, const eg_request *req)
 {
     const char *path = req->path;
@@ -306,7 +329,7 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
     bool get = !strcmp(m, "GET") || !strcmp(m, "HEAD");
     char name[300] = "";
     if (!strcmp(path, "") || !strcmp(path, "/")) {
-        send_text(rp, 200, "/apis/v2: healthz about object-kinds object-api-resources objects status/objects status/members metadata/objects/pipeline/filters\n");
+        send_text(rp, 200, "/apis/v2: healthz about object-kinds object-api-resources objects status/objects status/members metadata/objects/pipeline/filters customdatakinds customdata\n");
     } else if (!strcmp(path, "/healthz") && get) {
         eg_response_set(rp->arena, &rp->resp, 200, NULL, NULL, 0);
     } else if (!strcmp(path, "/about") && get) {
@@ -362,6 +385,8 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
         status_of(api, rp, name);
     } else if (!strcmp(path, "/status/members") && get) {
         members(api, rp);
+    } else if (custom_data(api, rp, req, path)) {
+        /* answered */
     } else {
         send_error(rp, 404, "not found");
     }

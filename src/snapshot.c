@@ -1,4 +1,5 @@
 #include "snapshot.h"
+#include "custom_data.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,7 @@ void eg_snapshot_discard(eg_snapshot *s)
         eg_pipeline_unref(slot->value);
     eg_strmap_free(&s->servers);
     eg_strmap_free(&s->pipelines);
+    eg_custom_data_set_unref(s->custom_data);
     free(s);
 }
 

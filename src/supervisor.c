@@ -1,5 +1,6 @@
 /* supervisor.c — validate, store, build and publish objects. */
 #include "supervisor.h"
+#include "custom_data.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -68,6 +69,7 @@ static eg_snapshot *snapshot_of(eg_supervisor *s)
             eg_snapshot_put_globalfilter(snap, e->name, e->globalfilter);
         }
     }
+    snap->custom_data = eg_custom_data_current(s->custom_data);
     return snap;
 }
 
@@ -535,6 +537,12 @@ eg_node *eg_supervisor_status(eg_supervisor *s, const eg_object_entry *e)
 
 /* ---- life cycle ---- */
 
+/* Custom data changed: the workers get it with a new snapshot. */
+static void custom_data_changed(void *ud)
+{
+    publish(ud);
+}
+
 int eg_supervisor_init(eg_supervisor *s, eg_store *store, int master_fd, int nworkers, bool strict)
 {
     memset(s, 0, sizeof *s);
@@ -544,6 +552,13 @@ int eg_supervisor_init(eg_supervisor *s, eg_store *store, int master_fd, int nwo
     s->strict = strict;
     s->access_log_fd = -1;
     eg_strmap_init(&s->objects);
+    char err[256];
+    s->custom_data = eg_custom_data_open(store, err, sizeof err);
+    if (!s->custom_data) {
+        eg_error("custom data: %s", err);
+        return -1;
+    }
+    eg_custom_data_on_change(s->custom_data, custom_data_changed, s);
     return 0;
 }
 
@@ -631,4 +646,6 @@ void eg_supervisor_free(eg_supervisor *s)
     for (size_t i = 0; eg_strmap_next(&s->objects, &i, &slot);)
         entry_free(slot->value);
     eg_strmap_free(&s->objects);
+    eg_custom_data_free(s->custom_data);
+    s->custom_data = NULL;
 }

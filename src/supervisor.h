@@ -39,6 +39,7 @@ typedef struct {
     bool strict;
     int access_log_fd;         /* -1: no access log */
     const char *init_script;   /* run in every worker's VM at start (--init-script) */
+    struct eg_custom_data *custom_data;   /* custom kinds and items (custom_data.h) */
 } eg_supervisor;
 
 /* A submit-time answer: 0 or an HTTP status, a message, and warnings. */
