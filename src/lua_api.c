@@ -10,12 +10,14 @@
 #include <string.h>
 #include <time.h>
 #include "buf.h"
+#include "custom_data.h"
 #include "log.h"
 #include "lua_libs.h"
 #include "lua_vm.h"
 #include <zlib.h>
 #include "node.h"
 #include "pipeline.h"
+#include "snapshot.h"
 
 static const char LOOP_KEY = 0;
 
@@ -585,6 +587,28 @@ static int api_path_param(lua_State *L)
     return 1;
 }
 
+/* custom_data(x, kind, id) -> the item as JSON text, or nil; from the request's snapshot */
+static int api_custom_data(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    size_t kl, il, len;
+    const char *kind = luaL_checklstring(L, 2, &kl), *id = luaL_checklstring(L, 3, &il);
+    const char *json = x->snap ? eg_custom_data_set_get(x->snap->custom_data, kind, kl, id, il, &len) : NULL;
+    if (json)
+        lua_pushlstring(L, json, len);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+/* custom_data_version(x) -> a number that changes with every custom data change */
+static int api_custom_data_version(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    lua_pushnumber(L, x->snap ? (lua_Number)eg_custom_data_set_version(x->snap->custom_data) : 0);
+    return 1;
+}
+
 static int api_in_worker(lua_State *L)
 {
     lua_pushboolean(L, eg_lua_loop(L) != NULL);
@@ -619,6 +643,8 @@ static const luaL_Reg api[] = {
     { "has_loop", api_in_worker },
     { "path_param", api_path_param },
     { "path_params", api_path_params },
+    { "custom_data", api_custom_data },
+    { "custom_data_version", api_custom_data_version },
     { NULL, NULL },
 };
 

@@ -246,6 +246,19 @@ function Ctx:path_params()
   return out
 end
 
+-- Custom data (opts.custom_data = { kind = { id = item } }), copied as the runtime decodes it.
+local function copy(v)
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in pairs(v) do out[k] = copy(x) end
+  return out
+end
+function Ctx:custom_data(kind, id)
+  local k = self._state.custom_data[tostring(kind)]
+  return k and copy(k[tostring(id)]) or nil
+end
+function Ctx:custom_data_version() return self._state.custom_data_version end
+
 -- Set the whole response; returns the result "responded".
 function Ctx:respond(status, body, content_type)
   status = check_status(status)
@@ -263,11 +276,13 @@ end
 -- ("GET"), path ("/"), query (the raw query string, nil), host ("localhost"), scheme
 -- ("http"), proto ("HTTP/1.1"), headers ({ Name = "v" | { "v1", "v2" } } or a list of
 -- { name, value }), body (""), client_ip ("127.0.0.1"), path_params ({ name = value }, what
--- ctx:path_param reads), and resp = { status, headers, body }
+-- ctx:path_param reads), custom_data ({ kind = { id = item } }, what ctx:custom_data reads),
+-- and resp = { status, headers, body }
 -- for a response already there (as a Proxy before the filter would leave it).
 function M.new(opts)
   opts = opts or {}
-  local state = { namespaces = {}, vars = {}, path_params = {} }
+  local state = { namespaces = {}, vars = {}, path_params = {}, custom_data = opts.custom_data or {},
+                  custom_data_version = 1 }
   for k, v in pairs(opts.path_params or {}) do state.path_params[k] = tostring(v) end
   local name = opts.namespace or "DEFAULT"
   local ns = empty_namespace()
