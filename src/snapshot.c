@@ -63,6 +63,8 @@ eg_snapshot *eg_snapshot_new(const eg_snapshot *prev, int nworkers, uint64_t gen
             eg_pipeline_ref(slot->value);
             eg_strmap_put(&s->pipelines, slot->key, slot->key_len, slot->value);
         }
+        eg_custom_data_set_ref(prev->custom_data);
+        s->custom_data = prev->custom_data;
     }
     return s;
 }
