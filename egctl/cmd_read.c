@@ -237,6 +237,8 @@ int egctl_cmd_get(egctl *ctl, int argc, char **argv)
 {
     if (argc == 0)
         return egctl_fail(ctl, "no resource specified");
+    if (egctl_customdata_resource(argv[0]))
+        return egctl_customdata_get(ctl, egctl_customdata_resource(argv[0]), argc - 1, argv + 1);
     if (strcmp(argv[0], "all") == 0 && argc != 1)
         return egctl_fail(ctl, "no more args allowed for arg 'all'");
     if (argc > 2)

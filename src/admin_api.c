@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "buf.h"
+#include "custom_data.h"
 #include "log.h"
 #include "object.h"
 #include "pipeline.h"
@@ -346,6 +347,28 @@ static bool namespaces_of(reply *rp, const eg_request *req, bool *all, bool *oth
     return true;
 }
 
+/* /customdatakinds and /customdata (custom_data.c answers; this only sends). */
+static bool custom_data(eg_admin_api *api, reply *rp, const eg_request *req, const char *path)
+{
+    eg_custom_data_reply r;
+    if (!eg_custom_data_api(api->supervisor->custom_data, req->method, path, req->body, req->body_len, &r))
+        return false;
+    if (r.status >= 400) {
+        send_error(rp, r.status, r.message);
+    } else {
+        if (r.body)
+            send_node(rp, r.status, r.body);
+        else
+            eg_response_set(rp->arena, &rp->resp, r.status, NULL, NULL, 0);
+        if (r.revision)
+            add_revision(rp, r.revision);
+        if (r.location[0])
+            eg_headers_sets(rp->arena, &rp->resp.headers, "Location", r.location);
+    }
+    eg_node_free(r.body);
+    return true;
+}
+
 static void route(eg_admin_api *api, reply *rp, const eg_request *req)
 {
     const char *path = req->path;
@@ -439,6 +462,8 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
         int st = eg_admin_logs_handle(api->logs, m, path, req->query, rp->arena, &rp->resp, err, sizeof err);
         if (st != 0)
             send_error(rp, st < 0 ? 404 : st, st < 0 ? "not found" : err);
+    } else if (custom_data(api, rp, req, path)) {
+        /* answered */
     } else {
         send_error(rp, 404, "not found");
     }

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "lua_vm.h"
 #include "stats.h"
+#include "route_cache.h"
 #include "worker.h"
 
 static uint64_t now_ns(void)
@@ -46,9 +47,9 @@ static int64_t body_limit(void *ud, const eg_request *req)
     eg_route_request rr;
     route_input(req, &rr);
     eg_route_match m = { 0 };
-    if (eg_router_match(spec->router, &rr, &m) == 0 && m.path->client_max_body_size)
+    if (eg_route_cache_match(&g->route_cache, spec->router, &rr, &m) == 0 && m.path->client_max_body_size)
         limit = m.path->client_max_body_size;
-    free(m.rewritten_path);
+    eg_route_match_release(&m);
     return limit < 0 ? -1 : limit;
 }
 
@@ -186,19 +187,20 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
     eg_route_request rr;
     route_input(req, &rr);
     eg_route_match m = { 0 };
-    int status = eg_router_match(spec->router, &rr, &m);
+    int status = eg_route_cache_match(&g->route_cache, spec->router, &rr, &m);
     if (status) {
         answer(x, status);
         return;
     }
-    eg_set_headers_apply(m.path->set_headers, arena, req, NULL); /* before the rewrite, as Easegress */
+    /* RadixTree {param}s: for setHeaders now, for Lua (ctx:path_param) later */
+    x->captures = eg_route_captures_dup(arena, &m.captures);
+    eg_set_headers_apply(m.path->set_headers, arena, req, x->captures); /* before the rewrite, as Easegress */
     /* After matching and setHeaders, as Easegress: they see the header as the client sent it. */
     if (spec->x_forwarded_for)
         append_forwarded_for(arena, req);
-    if (m.rewritten_path) {
+    if (m.rewritten_path)
         req->path = eg_arena_strndup(arena, m.rewritten_path, strlen(m.rewritten_path));
-        free(m.rewritten_path);
-    }
+    eg_route_match_release(&m);
     const eg_pipeline *p;
     if (g->cached_route == m.path) {
         p = g->cached_pipeline;

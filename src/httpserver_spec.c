@@ -152,10 +152,11 @@ static bool decode_router_kind(eg_dec *d, const eg_node *obj, eg_httpserver_spec
         s->router_kind = strdup("Ordered");
         return s->router_kind ? true : eg_dec_fail(d, "routerKind", "out of memory");
     }
-    bool radix = strcmp(k, "RadixTree") == 0;
+    if (strcmp(k, "RadixTree") == 0) {
+        s->router_kind = k;
+        return true;
+    }
     free(k);
-    if (radix)
-        return eg_dec_fail(d, "routerKind", "routerKind RadixTree is not supported yet");
     return eg_dec_fail(d, "routerKind", "must be one of \"\", Ordered, RadixTree");
 }
 
@@ -210,7 +211,8 @@ eg_httpserver_spec *eg_httpserver_spec_decode(eg_dec *d, const eg_node *obj)
         eg_dec_fail(d, "tracing", "out of memory");
         goto fail;
     }
-    s->router = eg_router_decode(d, obj, s->name);
+    s->router = eg_router_decode(d, obj, s->name, strcmp(s->router_kind, "RadixTree") == 0,
+                                 s->cache_size);
     if (!s->router)
         goto fail;
     eg_dec_check_unknown(d, obj);

@@ -151,7 +151,11 @@ int eg_server_run(const eg_options *o, int master_fd)
         eg_store_close(store);
         return 1;
     }
-    eg_supervisor_init(&s->supervisor, store, master_fd, o->workers, o->strict);
+    if (eg_supervisor_init(&s->supervisor, store, master_fd, o->workers, o->strict) != 0) {
+        eg_supervisor_free(&s->supervisor);
+        eg_store_close(store);
+        return 1;
+    }
     eg_health_checker_init(&s->supervisor.health, &s->loop);
     s->supervisor.access_log_fd = open_access_log(o);
     s->supervisor.init_script = o->init_script;

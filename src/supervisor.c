@@ -1,5 +1,6 @@
 /* supervisor.c — validate, store, build and publish objects. */
 #include "supervisor.h"
+#include "custom_data.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -92,6 +93,7 @@ static eg_snapshot *snapshot_of(eg_supervisor *s)
             eg_snapshot_put_globalfilter(snap, e->name, e->globalfilter);
         }
     }
+    snap->custom_data = eg_custom_data_current(s->custom_data);
     return snap;
 }
 
@@ -568,6 +570,12 @@ eg_node *eg_supervisor_status(eg_supervisor *s, const eg_object_entry *e)
 
 /* ---- life cycle ---- */
 
+/* Custom data changed: the workers get it with a new snapshot. */
+static void custom_data_changed(void *ud)
+{
+    publish(ud);
+}
+
 int eg_supervisor_init(eg_supervisor *s, eg_store *store, int master_fd, int nworkers, bool strict)
 {
     memset(s, 0, sizeof *s);
@@ -578,6 +586,13 @@ int eg_supervisor_init(eg_supervisor *s, eg_store *store, int master_fd, int nwo
     s->access_log_fd = -1;
     eg_strmap_init(&s->objects);
     eg_stats_registry_init(&s->stats, nworkers);
+    char err[256];
+    s->custom_data = eg_custom_data_open(store, err, sizeof err);
+    if (!s->custom_data) {
+        eg_error("custom data: %s", err);
+        return -1;
+    }
+    eg_custom_data_on_change(s->custom_data, custom_data_changed, s);
     return 0;
 }
 
@@ -667,4 +682,6 @@ void eg_supervisor_free(eg_supervisor *s)
     eg_strmap_free(&s->objects);
     eg_stats_registry_free(&s->stats);
     eg_health_checker_close(&s->health);
+    eg_custom_data_free(s->custom_data);
+    s->custom_data = NULL;
 }

@@ -43,6 +43,7 @@ typedef struct {
     const char *init_script;   /* run in every worker's VM at start (--init-script) */
     eg_stats_registry stats;   /* request statistics of every object, by name */
     eg_health_checker health;  /* Proxy pools' health checks (no loop: none) */
+    struct eg_custom_data *custom_data;   /* custom kinds and items (custom_data.h) */
 } eg_supervisor;
 
 /* A submit-time answer: 0 or an HTTP status, a message, and warnings. */

@@ -8,6 +8,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "lua_vm.h"
+#include "route_cache.h"
 
 struct eg_listener {
     eg_listener *next;
@@ -25,6 +26,7 @@ struct eg_listener {
 static void listener_maybe_free(eg_listener *l)
 {
     if (l->closed && l->http.open_conns == 0) {
+        eg_route_cache_free(((eg_gateway_ud *)l->http.ud)->route_cache);
         free(l->http.ud);
         free(l->server_name);
         free(l);

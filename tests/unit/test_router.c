@@ -218,7 +218,6 @@ static void test_decode_errors(void)
     CHECK_ERR("name: s\nport: 80\nhttps: true\ncerts: {a: x}\nkeys: {b: y}\n",
               "certs.a: has no matching entry in keys");
     CHECK_ERR("name: s\nport: 80\ncertBase64: \"not base64!\"\n", "certBase64: must be base64 encoded");
-    CHECK_ERR("name: s\nport: 80\nrouterKind: RadixTree\n", "routerKind: routerKind RadixTree is not supported yet");
     CHECK_ERR("name: s\nport: 80\nrouterKind: Fancy\n", "routerKind: must be one of \"\", Ordered, RadixTree");
     CHECK_ERR("name: s\nport: 80\ntrustedProxies: [10.0.0.0/8, x]\n", "trustedProxies[1]: invalid IP or CIDR \"x\"");
     CHECK_ERR("name: s\nport: 80\nipFilter: {allowIPs: [1.2.3.999]}\n", "ipFilter.allowIPs[0]: invalid IP or CIDR \"1.2.3.999\"");
