@@ -8,8 +8,14 @@
  */
 #include "router.h"
 
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "access_log.h"
+#include "access_log_format.h"
 
 #define DEFAULT_MAX_BODY (4 * 1024 * 1024)
 /* DefaultSpec: what the decoder starts from and the admin API's template shows. */
@@ -142,6 +148,69 @@ static bool decode_limits(eg_dec *d, const eg_node *obj, eg_httpserver_spec *s)
     return true;
 }
 
+/* A warning (not an error: a store reloaded at start must not lose the server over a log
+ * directory that is not there yet) when the access log file cannot be written now. */
+static void warn_unwritable(eg_dec *d, const char *path)
+{
+    int err = 0;
+    if (access(path, W_OK) < 0) {
+        err = errno;
+        if (err == ENOENT) {
+            char *copy = strdup(path);
+            err = copy && access(dirname(copy), W_OK) == 0 ? 0 : errno;
+            free(copy);
+        }
+    }
+    if (!err)
+        return;
+    char msg[700];
+    snprintf(msg, sizeof msg, "accessLogOutput: %.500s cannot be written (%s); its lines are dropped until it can",
+             path, strerror(err));
+    char **w = realloc(d->warnings, (d->nwarnings + 1) * sizeof *w);
+    if (!w)
+        return;
+    d->warnings = w;
+    if ((w[d->nwarnings] = strdup(msg)))
+        d->nwarnings++;
+}
+
+/* accessLogFormat (Easegress's template, or `json`), compiled here so a bad variable is a
+ * 400; accessLogOutput (ours): where this server's lines go. */
+static bool decode_access_log(eg_dec *d, const eg_node *obj, eg_httpserver_spec *s)
+{
+    if (!eg_dec_string(d, obj, "accessLogFormat", &s->access_log_format, false) ||
+        !eg_dec_string(d, obj, "accessLogOutput", &s->access_log_output, false))
+        return false;
+    if (s->access_log_format && !*s->access_log_format) {
+        free(s->access_log_format);
+        s->access_log_format = NULL;
+    }
+    if (s->access_log_format) {
+        char err[400];
+        s->access_log = eg_access_log_format_compile(s->access_log_format, err, sizeof err);
+        if (!s->access_log)
+            return eg_dec_fail(d, "accessLogFormat", "%s", err);
+    }
+    const char *out = s->access_log_output;
+    if (!out || !*out) {
+        s->access_log_sink = 0;
+        return true;
+    }
+    if (strcmp(out, "off") == 0) {
+        s->access_log_sink = EG_ACCESS_LOG_OFF;
+        return true;
+    }
+    if (strcmp(out, "stdout") && strcmp(out, "stderr")) {
+        if (out[0] != '/')
+            return eg_dec_fail(d, "accessLogOutput", "must be an absolute file path, stdout, stderr or off");
+        warn_unwritable(d, out);
+    }
+    s->access_log_sink = eg_access_log_sink_id(out);
+    if (s->access_log_sink < 0)
+        return eg_dec_fail(d, "accessLogOutput", "too many distinct access log destinations");
+    return true;
+}
+
 static bool decode_router_kind(eg_dec *d, const eg_node *obj, eg_httpserver_spec *s)
 {
     char *k = NULL;
@@ -192,17 +261,13 @@ eg_httpserver_spec *eg_httpserver_spec_decode(eg_dec *d, const eg_node *obj)
         !eg_dec_bool(d, obj, "keepAlive", &s->keep_alive, false) ||
         !eg_dec_bool(d, obj, "xForwardedFor", &s->x_forwarded_for, false) ||
         !eg_dec_string(d, obj, "globalFilter", &s->global_filter, false) ||
-        !eg_dec_string(d, obj, "accessLogFormat", &s->access_log_format, false) ||
+        !decode_access_log(d, obj, s) ||
         !decode_limits(d, obj, s) || !decode_tls(d, obj, s) || !decode_router_kind(d, obj, s) ||
         !eg_dec_ipnet_list(d, obj, "trustedProxies", &s->trusted_proxies))
         goto fail;
     if (s->address && !*s->address) {
         free(s->address);
         s->address = NULL;
-    }
-    if (s->access_log_format && !*s->access_log_format) {
-        free(s->access_log_format);
-        s->access_log_format = NULL;
     }
     tracing = eg_dec_map(d, obj, "tracing", false);
     if (!eg_dec_ok(d))
@@ -233,6 +298,8 @@ void eg_httpserver_spec_free(eg_httpserver_spec *s)
     eg_ipnet_list_free(&s->trusted_proxies);
     free(s->global_filter);
     free(s->access_log_format);
+    eg_access_log_format_free(s->access_log);
+    free(s->access_log_output);
     eg_router_free(s->router);
     free(s->router_kind);
     free(s->cert_base64);

@@ -43,6 +43,12 @@ typedef struct {
     size_t body_len;
     char client_ip[48];
     char peer_ip[48];
+    uint16_t peer_port;
+    /* As received, for the access log: path and query stay valid (in the arena) when a
+     * rewrite or a filter replaces `path`/`query`; head_bytes is the request line and
+     * headers as they came on the wire (CRLFs included). */
+    const char *target_path, *target_query;
+    size_t head_bytes;
 } eg_request;
 
 typedef struct {
@@ -52,6 +58,7 @@ typedef struct {
     size_t body_len;
     eg_body_stream *stream;
     int64_t content_length; /* with a stream: -1 unknown */
+    size_t head_bytes;      /* set when the head is written: status line and headers */
 } eg_response;
 
 /* Header edits; names and values are copied into the arena. */

@@ -44,6 +44,9 @@ typedef struct eg_httpserver_spec {
     bool https, http3;               /* decoded; https rejected until TLS lands */
     char *global_filter;
     char *access_log_format;         /* NULL = Easegress's default */
+    struct eg_access_log_format *access_log; /* compiled (NULL = the default format) */
+    char *access_log_output;         /* ours: a path, stdout, stderr, off; NULL = --access-log's */
+    int access_log_sink;             /* its destination id (access_log.h): 0 default, -1 off */
     eg_router *router;
     uint32_t cache_size;             /* route cache entries per worker (0: none), see route_cache.h */
     char *router_kind;               /* "Ordered" or "RadixTree" */

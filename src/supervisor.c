@@ -583,7 +583,6 @@ int eg_supervisor_init(eg_supervisor *s, eg_store *store, int master_fd, int nwo
     s->master_fd = master_fd;
     s->nworkers = nworkers;
     s->strict = strict;
-    s->access_log_fd = -1;
     eg_strmap_init(&s->objects);
     eg_stats_registry_init(&s->stats, nworkers);
     char err[256];
@@ -659,7 +658,7 @@ void eg_supervisor_start(eg_supervisor *s)
     s->workers = calloc((size_t)s->nworkers, sizeof *s->workers);
     eg_snapshot *snap = snapshot_of(s);
     for (int i = 0; i < s->nworkers; i++)
-        s->workers[i] = eg_worker_start(i, s->nworkers, snap, s->access_log_fd, s->init_script);
+        s->workers[i] = eg_worker_start(i, s->nworkers, snap, s->init_script);
 }
 
 void eg_supervisor_stop(eg_supervisor *s, uint64_t drain_ms)

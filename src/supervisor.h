@@ -39,7 +39,6 @@ typedef struct {
     eg_strmap objects;         /* name -> eg_object_entry* */
     uint64_t generation;
     bool strict;
-    int access_log_fd;         /* -1: no access log */
     const char *init_script;   /* run in every worker's VM at start (--init-script) */
     eg_stats_registry stats;   /* request statistics of every object, by name */
     eg_health_checker health;  /* Proxy pools' health checks (no loop: none) */

@@ -238,6 +238,7 @@ static void on_wake(uv_async_t *a)
     pthread_mutex_unlock(&w->lock);
     if (s)
         adopt(w, s);
+    eg_access_log_check_reopen(&w->access_log);
     if (stopping && !w->stopped) {
         w->stopped = true;
         reconcile_listeners(w, w->snap, true);
@@ -267,14 +268,14 @@ static void worker_main(void *arg)
 {
     eg_worker *w = arg;
     uv_run(&w->loop, UV_RUN_DEFAULT);
-    /* Listeners are closed and connections drained (or the drain time is over). */
-    eg_access_log_close(&w->access_log);
+    /* Listeners are closed and connections drained (or the drain time is over). Closing
+     * what is left can still end requests (499 lines): the access log closes last. */
     uv_walk(&w->loop, on_close_walk, NULL);
     uv_run(&w->loop, UV_RUN_DEFAULT);
+    eg_access_log_close(&w->access_log);
 }
 
-eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, int access_log_fd,
-                           const char *init_script)
+eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, const char *init_script)
 {
     eg_worker *w = calloc(1, sizeof *w);
     w->id = id;
@@ -286,7 +287,7 @@ eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, int acces
     eg_strmap_init(&w->lb_states);
     w->upstreams = eg_upstream_pool_new(&w->loop);
     w->lua = eg_lua_vm_new(w);
-    eg_access_log_init(&w->access_log, &w->loop, access_log_fd);
+    eg_access_log_init(&w->access_log, &w->loop);
     uv_timer_init(&w->loop, &w->heartbeat);
     w->heartbeat.data = w;
     uv_timer_start(&w->heartbeat, on_heartbeat, 500, 500);
@@ -310,7 +311,6 @@ eg_worker *eg_worker_new_inline(void)
     eg_strmap_init(&w->lb_states);
     w->upstreams = eg_upstream_pool_new(&w->loop);
     w->lua = eg_lua_vm_new(w);
-    w->access_log.fd = -1;
     w->inline_mode = true;
     return w;
 }
@@ -343,6 +343,8 @@ void eg_worker_publish(eg_worker *w, eg_snapshot *s)
         eg_snapshot_release(unseen);
     uv_async_send(&w->wake);
 }
+
+void eg_worker_wake(eg_worker *w) { uv_async_send(&w->wake); }
 
 void eg_worker_stop(eg_worker *w, uint64_t drain_ms)
 {
