@@ -376,7 +376,9 @@ def test_sigterm_drain_lines_written():
     gw.proc.send_signal(signal.SIGTERM)
     for t in threads:
         t.join()
-    assert gw.stop() == 0
+    gw.proc.wait(15)  # a second SIGTERM (gw.stop) would mean "now"
+    rc = gw.stop()
+    assert rc == 0, "exit code %r\n%s" % (rc, gw.log_tail(20))
     assert results == [200] * 6, results
     lines = [DEFAULT_LINE.match(l) for l in read_lines(path) if "/drain/" in l]
     got = sorted(m.group(5) for m in lines if m)
