@@ -12,6 +12,37 @@
 #include <time.h>
 #include "node.h"
 
+/* A line is made of many small pieces: the common case (room in the buffer) stays inline,
+ * and the line is NUL-terminated once, at its end. */
+static inline void put(eg_buf *out, const void *p, size_t n)
+{
+    if (out->len + n + 1 > out->cap)
+        eg_buf_reserve(out, n);
+    if (n)
+        memcpy(out->data + out->len, p, n);
+    out->len += n;
+}
+
+static inline void put_str(eg_buf *out, const char *s) { put(out, s, strlen(s)); }
+
+static void terminate(eg_buf *out)
+{
+    eg_buf_reserve(out, 0);
+    out->data[out->len] = 0;
+}
+
+/* RFC 9110 token bytes (header names). */
+static const bool TOKEN[256] = {
+    ['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true, ['!'] = true, ['#'] = true,
+    ['$'] = true, ['%'] = true, ['&'] = true, ['\''] = true, ['*'] = true, ['+'] = true, ['-'] = true,
+    ['.'] = true, ['^'] = true, ['_'] = true, ['`'] = true, ['|'] = true, ['~'] = true,
+};
+
+/* Bytes a JSON string cannot hold as they are (non-ASCII is checked for valid UTF-8). */
+static const bool JSON_SPECIAL[256] = {
+    [0x00 ... 0x1f] = true, ['"'] = true, ['\\'] = true, [0x80 ... 0xff] = true,
+};
+
 #define DEFAULT_FORMAT                                                                                  \
     "[{{Time}}] [{{RemoteAddr}} {{RealIP}} {{Method}} {{URI}} {{Proto}} {{StatusCode}}] [{{Duration}} " \
     "rx:{{ReqSize}}B tx:{{RespSize}}B] [{{Tags}}]"
@@ -158,7 +189,7 @@ bool eg_access_log_format_is_json(const eg_access_log_format *f) { return f->jso
 static void append_str(eg_buf *out, const char *s)
 {
     if (s)
-        eg_buf_appends(out, s);
+        put_str(out, s);
 }
 
 /* Go's fmtFrac: v's last `prec` digits as a fraction, trailing zeros dropped. */
@@ -174,45 +205,51 @@ static void append_frac(eg_buf *out, uint64_t frac, int prec)
     }
     if (last < 0)
         return;
-    eg_buf_append(out, ".", 1);
-    eg_buf_append(out, digits, (size_t)last + 1);
+    put(out, ".", 1);
+    put(out, digits, (size_t)last + 1);
 }
 
-void eg_append_go_duration(eg_buf *out, uint64_t ns)
+static void append_duration(eg_buf *out, uint64_t ns)
 {
     if (ns == 0) {
-        eg_buf_append(out, "0s", 2);
+        put(out, "0s", 2);
         return;
     }
     if (ns < 1000) {
         eg_buf_append_u64(out, ns);
-        eg_buf_append(out, "ns", 2);
+        put(out, "ns", 2);
         return;
     }
     if (ns < 1000000) {
         eg_buf_append_u64(out, ns / 1000);
         append_frac(out, ns % 1000, 3);
-        eg_buf_appends(out, "\xc2\xb5s"); /* µs, as Go writes it */
+        put_str(out, "\xc2\xb5s"); /* µs, as Go writes it */
         return;
     }
     if (ns < 1000000000) {
         eg_buf_append_u64(out, ns / 1000000);
         append_frac(out, ns % 1000000, 6);
-        eg_buf_append(out, "ms", 2);
+        put(out, "ms", 2);
         return;
     }
     uint64_t secs = ns / 1000000000;
     if (secs >= 3600) {
         eg_buf_append_u64(out, secs / 3600);
-        eg_buf_append(out, "h", 1);
+        put(out, "h", 1);
     }
     if (secs >= 60) {
         eg_buf_append_u64(out, secs / 60 % 60);
-        eg_buf_append(out, "m", 1);
+        put(out, "m", 1);
     }
     eg_buf_append_u64(out, secs % 60);
     append_frac(out, ns % 1000000000, 9);
-    eg_buf_append(out, "s", 1);
+    put(out, "s", 1);
+}
+
+void eg_append_go_duration(eg_buf *out, uint64_t ns)
+{
+    append_duration(out, ns);
+    terminate(out);
 }
 
 static void put2(char *p, int v)
@@ -270,9 +307,9 @@ static void append_time(eg_buf *out, int64_t unix_ns)
     int m = (int)(unix_ns / 1000000 % 1000);
     ms[1] = (char)('0' + m / 100);
     put2(ms + 2, m % 100);
-    eg_buf_append(out, cache.head, sizeof cache.head);
-    eg_buf_append(out, ms, 4);
-    eg_buf_append(out, cache.zone, cache.zone_len);
+    put(out, cache.head, sizeof cache.head);
+    put(out, ms, 4);
+    put(out, cache.zone, cache.zone_len);
 }
 
 /* Go's net/http RemoteAddr: "ip:port", "[v6]:port". */
@@ -281,11 +318,11 @@ static void append_remote_addr(eg_buf *out, const eg_access_record *r)
     const char *ip = r->peer_ip ? r->peer_ip : "";
     bool v6 = strchr(ip, ':') != NULL;
     if (v6)
-        eg_buf_append(out, "[", 1);
-    eg_buf_appends(out, ip);
+        put(out, "[", 1);
+    put_str(out, ip);
     if (v6)
-        eg_buf_append(out, "]", 1);
-    eg_buf_append(out, ":", 1);
+        put(out, "]", 1);
+    put(out, ":", 1);
     eg_buf_append_u64(out, r->peer_port);
 }
 
@@ -293,46 +330,43 @@ static void append_uri(eg_buf *out, const eg_access_record *r)
 {
     append_str(out, r->path);
     if (r->query) {
-        eg_buf_append(out, "?", 1);
-        eg_buf_appends(out, r->query);
+        put(out, "?", 1);
+        put_str(out, r->query);
     }
 }
 
 static void append_proto(eg_buf *out, const eg_access_record *r)
 {
     char p[8] = { 'H', 'T', 'T', 'P', '/', (char)('0' + r->proto_major % 10), '.', (char)('0' + r->proto_minor % 10) };
-    eg_buf_append(out, p, sizeof p);
+    put(out, p, sizeof p);
 }
 
-static bool is_token_char(unsigned char c)
+/* Go's textproto.CanonicalMIMEHeaderKey: "content-type" -> "Content-Type". A name with a
+ * byte outside the token set is left as it is: false, and nothing was appended. */
+static bool put_canonical_name(eg_buf *out, const char *name, size_t len)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-/* Go's textproto.CanonicalMIMEHeaderKey: "content-type" -> "Content-Type"; a name with a
- * byte outside the token set is kept as it is. */
-static void append_canonical_name(eg_buf *out, const char *name, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (!is_token_char((unsigned char)name[i])) {
-            eg_buf_append(out, name, len);
-            return;
-        }
     eg_buf_reserve(out, len);
     char *p = out->data + out->len;
     bool upper = true;
     for (size_t i = 0; i < len; i++) {
-        char c = name[i];
+        unsigned char c = (unsigned char)name[i];
+        if (!TOKEN[c])
+            return false;
         if (upper && c >= 'a' && c <= 'z')
-            c = (char)(c - 32);
+            c = (unsigned char)(c - 32);
         else if (!upper && c >= 'A' && c <= 'Z')
-            c = (char)(c + 32);
-        p[i] = c;
+            c = (unsigned char)(c + 32);
+        p[i] = (char)c;
         upper = c == '-';
     }
     out->len += len;
-    out->data[out->len] = 0;
+    return true;
+}
+
+static void append_canonical_name(eg_buf *out, const char *name, size_t len)
+{
+    if (!put_canonical_name(out, name, len))
+        put(out, name, len);
 }
 
 static bool same_name(const eg_header *a, const eg_header *b)
@@ -363,27 +397,27 @@ static void append_headers_text(eg_buf *out, const eg_headers *hs, bool skip_hos
         if ((skip_host && is_host(h)) || !first_of_name(hs, i))
             continue;
         if (any)
-            eg_buf_append(out, ", ", 2);
+            put(out, ", ", 2);
         any = true;
         append_canonical_name(out, h->name, h->name_len);
-        eg_buf_append(out, ": [", 3);
+        put(out, ": [", 3);
         bool first = true;
         for (size_t j = i; j < hs->count; j++) {
             if (!same_name(&hs->items[j], h))
                 continue;
             if (!first)
-                eg_buf_append(out, " ", 1);
+                put(out, " ", 1);
             first = false;
-            eg_buf_append(out, hs->items[j].value, hs->items[j].value_len);
+            put(out, hs->items[j].value, hs->items[j].value_len);
         }
-        eg_buf_append(out, "]", 1);
+        put(out, "]", 1);
     }
 }
 
 static void append_tags(eg_buf *out, const eg_access_record *r)
 {
     if (r->tags)
-        eg_buf_append(out, r->tags, r->tags_len);
+        put(out, r->tags, r->tags_len);
 }
 
 static void render_template(const eg_access_log_format *f, const eg_access_record *r, eg_buf *out)
@@ -391,7 +425,7 @@ static void render_template(const eg_access_log_format *f, const eg_access_recor
     for (size_t i = 0; i < f->nsegs; i++) {
         const segment *s = &f->segs[i];
         switch (s->var) {
-        case V_TEXT: eg_buf_append(out, f->text + s->off, s->len); break;
+        case V_TEXT: put(out, f->text + s->off, s->len); break;
         case V_TIME: append_time(out, r->start_unix_ns); break;
         case V_REMOTE_ADDR: append_remote_addr(out, r); break;
         case V_REAL_IP: append_str(out, r->real_ip); break;
@@ -399,7 +433,7 @@ static void render_template(const eg_access_log_format *f, const eg_access_recor
         case V_URI: append_uri(out, r); break;
         case V_PROTO: append_proto(out, r); break;
         case V_STATUS_CODE: eg_buf_append_u64(out, (unsigned)r->status); break;
-        case V_DURATION: eg_append_go_duration(out, r->duration_ns); break;
+        case V_DURATION: append_duration(out, r->duration_ns); break;
         case V_REQ_SIZE: eg_buf_append_u64(out, r->req_size); break;
         case V_RESP_SIZE: eg_buf_append_u64(out, r->resp_size); break;
         case V_REQ_HEADERS: append_headers_text(out, r->req_headers, true); break;
@@ -407,7 +441,7 @@ static void render_template(const eg_access_log_format *f, const eg_access_recor
         case V_TAGS: append_tags(out, r); break;
         }
     }
-    eg_buf_append(out, "\n", 1);
+    put(out, "\n", 1);
 }
 
 /* ---- JSON ---- */
@@ -422,7 +456,7 @@ static void json_escape(eg_buf *out, const char *s, size_t len)
     size_t run = 0; /* start of the pending run of bytes that need no escape */
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+        if (!JSON_SPECIAL[c]) {
             i++;
             continue;
         }
@@ -432,130 +466,119 @@ static void json_escape(eg_buf *out, const char *s, size_t len)
             i += adv;
             continue;
         }
-        eg_buf_append(out, s + run, i - run);
+        put(out, s + run, i - run);
         switch (c) {
-        case '"': eg_buf_append(out, "\\\"", 2); break;
-        case '\\': eg_buf_append(out, "\\\\", 2); break;
-        case '\n': eg_buf_append(out, "\\n", 2); break;
-        case '\r': eg_buf_append(out, "\\r", 2); break;
-        case '\t': eg_buf_append(out, "\\t", 2); break;
+        case '"': put(out, "\\\"", 2); break;
+        case '\\': put(out, "\\\\", 2); break;
+        case '\n': put(out, "\\n", 2); break;
+        case '\r': put(out, "\\r", 2); break;
+        case '\t': put(out, "\\t", 2); break;
         default:
             if (c < 0x20) {
                 char u[6] = { '\\', 'u', '0', '0', HEX[c >> 4], HEX[c & 15] };
-                eg_buf_append(out, u, 6);
+                put(out, u, 6);
             } else {
-                eg_buf_append(out, "\\ufffd", 6); /* a byte that starts no valid sequence */
+                put(out, "\\ufffd", 6); /* a byte that starts no valid sequence */
             }
         }
         i++;
         run = i;
     }
-    eg_buf_append(out, s + run, len - run);
+    put(out, s + run, len - run);
 }
 
 static void json_str(eg_buf *out, const char *s, size_t len)
 {
-    eg_buf_append(out, "\"", 1);
+    put(out, "\"", 1);
     json_escape(out, s, len);
-    eg_buf_append(out, "\"", 1);
+    put(out, "\"", 1);
 }
 
 static void json_cstr(eg_buf *out, const char *s) { json_str(out, s ? s : "", s ? strlen(s) : 0); }
 
-static void json_key(eg_buf *out, const char *k)
-{
-    eg_buf_append(out, ",\"", 2);
-    eg_buf_appends(out, k);
-    eg_buf_append(out, "\":", 2);
-}
+#define JSON_KEY(out, k) put(out, ",\"" k "\":", sizeof(",\"" k "\":") - 1)
 
 /* Headers as {"Name":["v1","v2"]}, names canonical, same names grouped. */
 static void json_headers(eg_buf *out, const eg_headers *hs)
 {
-    eg_buf_append(out, "{", 1);
+    put(out, "{", 1);
     bool any = false;
     for (size_t i = 0; hs && i < hs->count; i++) {
         const eg_header *h = &hs->items[i];
         if (!first_of_name(hs, i))
             continue;
         if (any)
-            eg_buf_append(out, ",", 1);
+            put(out, ",", 1);
         any = true;
-        bool token = true;
-        for (size_t k = 0; k < h->name_len && token; k++)
-            token = is_token_char((unsigned char)h->name[k]);
-        if (token) { /* canonical token bytes need no escaping */
-            eg_buf_append(out, "\"", 1);
-            append_canonical_name(out, h->name, h->name_len);
-            eg_buf_append(out, "\"", 1);
-        } else {
-            json_str(out, h->name, h->name_len);
-        }
-        eg_buf_append(out, ":[", 2);
+        put(out, "\"", 1);
+        if (!put_canonical_name(out, h->name, h->name_len))
+            json_escape(out, h->name, h->name_len);
+        put(out, "\"", 1);
+        put(out, ":[", 2);
         bool first = true;
         for (size_t j = i; j < hs->count; j++) {
             if (!same_name(&hs->items[j], h))
                 continue;
             if (!first)
-                eg_buf_append(out, ",", 1);
+                put(out, ",", 1);
             first = false;
             json_str(out, hs->items[j].value, hs->items[j].value_len);
         }
-        eg_buf_append(out, "]", 1);
+        put(out, "]", 1);
     }
-    eg_buf_append(out, "}", 1);
+    put(out, "}", 1);
 }
 
 static void render_json(const eg_access_record *r, eg_buf *out)
 {
-    eg_buf_append(out, "{\"time\":\"", 9);
+    put(out, "{\"time\":\"", 9);
     append_time(out, r->start_unix_ns);
-    eg_buf_append(out, "\"", 1);
-    json_key(out, "server");
+    put(out, "\"", 1);
+    JSON_KEY(out, "server");
     json_cstr(out, r->server);
-    json_key(out, "remoteAddr"); /* made of address characters only */
-    eg_buf_append(out, "\"", 1);
+    JSON_KEY(out, "remoteAddr"); /* made of address characters only */
+    put(out, "\"", 1);
     append_remote_addr(out, r);
-    eg_buf_append(out, "\"", 1);
-    json_key(out, "realIP");
+    put(out, "\"", 1);
+    JSON_KEY(out, "realIP");
     json_cstr(out, r->real_ip);
-    json_key(out, "method");
+    JSON_KEY(out, "method");
     json_cstr(out, r->method);
-    json_key(out, "uri");
-    eg_buf_append(out, "\"", 1);
+    JSON_KEY(out, "uri");
+    put(out, "\"", 1);
     if (r->path)
         json_escape(out, r->path, strlen(r->path));
     if (r->query) {
-        eg_buf_append(out, "?", 1);
+        put(out, "?", 1);
         json_escape(out, r->query, strlen(r->query));
     }
-    eg_buf_append(out, "\"", 1);
-    json_key(out, "proto");
-    eg_buf_append(out, "\"", 1);
+    put(out, "\"", 1);
+    JSON_KEY(out, "proto");
+    put(out, "\"", 1);
     append_proto(out, r);
-    eg_buf_append(out, "\"", 1);
-    json_key(out, "statusCode");
+    put(out, "\"", 1);
+    JSON_KEY(out, "statusCode");
     eg_buf_append_u64(out, (unsigned)r->status);
-    json_key(out, "duration");
-    eg_buf_append(out, "\"", 1);
-    eg_append_go_duration(out, r->duration_ns);
-    eg_buf_append(out, "\"", 1);
-    json_key(out, "durationMs"); /* milliseconds with three decimals, for machines */
+    JSON_KEY(out, "duration");
+    put(out, "\"", 1);
+    append_duration(out, r->duration_ns);
+    put(out, "\"", 1);
+    JSON_KEY(out, "durationMs"); /* milliseconds with three decimals, for machines */
     eg_buf_append_u64(out, r->duration_ns / 1000000);
     char frac[4] = { '.', (char)('0' + r->duration_ns / 100000 % 10), (char)('0' + r->duration_ns / 10000 % 10),
                      (char)('0' + r->duration_ns / 1000 % 10) };
-    eg_buf_append(out, frac, 4);
-    json_key(out, "reqSize");
+    put(out, frac, 4);
+    JSON_KEY(out, "reqSize");
     eg_buf_append_u64(out, r->req_size);
-    json_key(out, "respSize");
+    JSON_KEY(out, "respSize");
     eg_buf_append_u64(out, r->resp_size);
-    json_key(out, "tags");
+    JSON_KEY(out, "tags");
     json_str(out, r->tags ? r->tags : "", r->tags ? r->tags_len : 0);
-    json_key(out, "reqHeaders");
+    JSON_KEY(out, "reqHeaders");
     json_headers(out, r->req_headers);
-    json_key(out, "respHeaders");
+    JSON_KEY(out, "respHeaders");
     json_headers(out, r->resp_headers);
-    eg_buf_append(out, "}\n", 2);
+    put(out, "}\n", 2);
 }
 
 void eg_access_log_format_render(const eg_access_log_format *f, const eg_access_record *rec, eg_buf *out)
@@ -564,4 +587,5 @@ void eg_access_log_format_render(const eg_access_log_format *f, const eg_access_
         render_json(rec, out);
     else
         render_template(f, rec, out);
+    terminate(out);
 }
