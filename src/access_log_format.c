@@ -25,6 +25,17 @@ static inline void put(eg_buf *out, const void *p, size_t n)
 
 static inline void put_str(eg_buf *out, const char *s) { put(out, s, strlen(s)); }
 
+static void put_u64(eg_buf *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = sizeof tmp;
+    do {
+        tmp[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(out, tmp + n, sizeof tmp - n);
+}
+
 static void terminate(eg_buf *out)
 {
     eg_buf_reserve(out, 0);
@@ -216,32 +227,32 @@ static void append_duration(eg_buf *out, uint64_t ns)
         return;
     }
     if (ns < 1000) {
-        eg_buf_append_u64(out, ns);
+        put_u64(out, ns);
         put(out, "ns", 2);
         return;
     }
     if (ns < 1000000) {
-        eg_buf_append_u64(out, ns / 1000);
+        put_u64(out, ns / 1000);
         append_frac(out, ns % 1000, 3);
         put_str(out, "\xc2\xb5s"); /* µs, as Go writes it */
         return;
     }
     if (ns < 1000000000) {
-        eg_buf_append_u64(out, ns / 1000000);
+        put_u64(out, ns / 1000000);
         append_frac(out, ns % 1000000, 6);
         put(out, "ms", 2);
         return;
     }
     uint64_t secs = ns / 1000000000;
     if (secs >= 3600) {
-        eg_buf_append_u64(out, secs / 3600);
+        put_u64(out, secs / 3600);
         put(out, "h", 1);
     }
     if (secs >= 60) {
-        eg_buf_append_u64(out, secs / 60 % 60);
+        put_u64(out, secs / 60 % 60);
         put(out, "m", 1);
     }
-    eg_buf_append_u64(out, secs % 60);
+    put_u64(out, secs % 60);
     append_frac(out, ns % 1000000000, 9);
     put(out, "s", 1);
 }
@@ -323,7 +334,7 @@ static void append_remote_addr(eg_buf *out, const eg_access_record *r)
     if (v6)
         put(out, "]", 1);
     put(out, ":", 1);
-    eg_buf_append_u64(out, r->peer_port);
+    put_u64(out, r->peer_port);
 }
 
 static void append_uri(eg_buf *out, const eg_access_record *r)
@@ -432,10 +443,10 @@ static void render_template(const eg_access_log_format *f, const eg_access_recor
         case V_METHOD: append_str(out, r->method); break;
         case V_URI: append_uri(out, r); break;
         case V_PROTO: append_proto(out, r); break;
-        case V_STATUS_CODE: eg_buf_append_u64(out, (unsigned)r->status); break;
+        case V_STATUS_CODE: put_u64(out, (unsigned)r->status); break;
         case V_DURATION: append_duration(out, r->duration_ns); break;
-        case V_REQ_SIZE: eg_buf_append_u64(out, r->req_size); break;
-        case V_RESP_SIZE: eg_buf_append_u64(out, r->resp_size); break;
+        case V_REQ_SIZE: put_u64(out, r->req_size); break;
+        case V_RESP_SIZE: put_u64(out, r->resp_size); break;
         case V_REQ_HEADERS: append_headers_text(out, r->req_headers, true); break;
         case V_RESP_HEADERS: append_headers_text(out, r->resp_headers, false); break;
         case V_TAGS: append_tags(out, r); break;
@@ -558,20 +569,20 @@ static void render_json(const eg_access_record *r, eg_buf *out)
     append_proto(out, r);
     put(out, "\"", 1);
     JSON_KEY(out, "statusCode");
-    eg_buf_append_u64(out, (unsigned)r->status);
+    put_u64(out, (unsigned)r->status);
     JSON_KEY(out, "duration");
     put(out, "\"", 1);
     append_duration(out, r->duration_ns);
     put(out, "\"", 1);
     JSON_KEY(out, "durationMs"); /* milliseconds with three decimals, for machines */
-    eg_buf_append_u64(out, r->duration_ns / 1000000);
+    put_u64(out, r->duration_ns / 1000000);
     char frac[4] = { '.', (char)('0' + r->duration_ns / 100000 % 10), (char)('0' + r->duration_ns / 10000 % 10),
                      (char)('0' + r->duration_ns / 1000 % 10) };
     put(out, frac, 4);
     JSON_KEY(out, "reqSize");
-    eg_buf_append_u64(out, r->req_size);
+    put_u64(out, r->req_size);
     JSON_KEY(out, "respSize");
-    eg_buf_append_u64(out, r->resp_size);
+    put_u64(out, r->resp_size);
     JSON_KEY(out, "tags");
     json_str(out, r->tags ? r->tags : "", r->tags ? r->tags_len : 0);
     JSON_KEY(out, "reqHeaders");
