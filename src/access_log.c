@@ -259,15 +259,6 @@ static const eg_httpserver_spec *server_of(const eg_exchange *x)
 }
 
 /* Request line and headers as received, when the connection did not count them. */
-static uint64_t head_size_estimate(const eg_request *r)
-{
-    uint64_t n = (r->method ? strlen(r->method) : 0) + 1 + (r->path ? strlen(r->path) : 0) +
-                 (r->query ? strlen(r->query) + 1 : 0) + 1 + 8 + 2 + 2;
-    for (size_t i = 0; i < r->headers.count; i++)
-        n += r->headers.items[i].name_len + 2 + r->headers.items[i].value_len + 2;
-    return n;
-}
-
 void eg_access_log_request(eg_access_log *l, const eg_exchange *x, int status, uint64_t resp_body_bytes)
 {
     if (!l->enabled)
@@ -312,7 +303,7 @@ void eg_access_log_request(eg_access_log *l, const eg_exchange *x, int status, u
         .proto_minor = r->version_minor,
         .status = status,
         .duration_ns = dur,
-        .req_size = (r->head_bytes ? r->head_bytes : head_size_estimate(r)) + r->body_len,
+        .req_size = eg_request_size(r),
         .resp_size = (resp ? resp->head_bytes : 0) + resp_body_bytes,
         .tags = tags,
         .tags_len = tags_len,

@@ -238,10 +238,12 @@ static void record_stats(eg_exchange *x, int status, uint64_t resp_bytes)
         .status = status,
         .duration_us = (now_ns() - x->start_ns) / 1000,
         .req_bytes = eg_request_size(req),
-        .resp_bytes = resp_bytes,
+        .resp_bytes = x->ns[0].resp->head_bytes + resp_bytes,
     };
     int w = x->worker->id;
-    eg_stat_record(x->server_stats, w, &sm, req->path, strlen(req->path));
+    /* Top-N counts the path as the client sent it, before any rewrite. */
+    const char *path = req->target_path ? req->target_path : req->path;
+    eg_stat_record(x->server_stats, w, &sm, path, strlen(path));
     if (x->routed)
         eg_stat_record(x->routed->stats, w, &sm, NULL, 0);
 }

@@ -81,8 +81,8 @@ const char *eg_status_reason(int status);
  * `Connection` headers name? Pass the message's headers only when it has a Connection
  * header (checked once per message), else NULL: the common case costs no scan. */
 bool eg_is_hop_header(const char *name, size_t len, const eg_headers *with_connection);
-/* A request's size as statistics and the access log count it: headers ("Name: value\r\n")
- * plus body. */
+/* A request's size as statistics and the access log count it: its head as received (or,
+ * for one a filter built, as it would be written) plus its body. */
 uint64_t eg_request_size(const eg_request *r);
 
 #endif
