@@ -221,7 +221,7 @@ static int expand_include(parser *p, const nginx_directive *inc, nginx_directive
         char *text = NULL;
         size_t tlen = 0;
         if (p->loader->read(p->loader->ud, names[i], &text, &tlen, why, sizeof why) != 0) {
-            rc = failf(p, inc->file, inc->line, "include %s: %s", names[i], why);
+            rc = failf(p, inc->file, inc->line, "%s", why); /* names the file */
             break;
         }
         p->include_depth++;

@@ -331,6 +331,9 @@ static void re_none_of(sbuf *b, char **set, size_t n, size_t depth)
     sb_putc(b, ')');
 }
 
+/* nginx's $host as a template expression: the Host header without its port, lower case. */
+#define HOST_EXPR "lower (regexReplaceAll \":[0-9]+$\" .req.Host \"\")"
+
 /* ---- locations ----------------------------------------------------------------------- */
 
 static location *new_location(conv *c, server *sv, const nginx_directive *d, enum loc_kind kind,
@@ -524,7 +527,7 @@ static int make_proxy(conv *c, location *l, const nginx_directive *pass, const s
     }
     /* Host: proxy_set_header Host, else nginx's default $proxy_host. */
     const char *host = u.hostport;
-    bool keep_host = false;
+    bool keep_host = false, host_from_request = false;
     eg_node *set_headers = NULL;
     for (size_t i = 0; i < sc->nheaders; i++) {
         const nginx_directive *h = sc->headers[i];
@@ -533,8 +536,11 @@ static int make_proxy(conv *c, location *l, const nginx_directive *pass, const s
             continue;
         }
         if (strcasecmp(h->args[0], "Host") == 0) {
-            if (strcmp(h->args[1], "$host") == 0 || strcmp(h->args[1], "$http_host") == 0) {
-                keep_host = true;
+            if (strcmp(h->args[1], "$http_host") == 0) {
+                keep_host = true; /* the client's Host as it came */
+                host = NULL;
+            } else if (strcmp(h->args[1], "$host") == 0) {
+                host_from_request = true;
                 host = NULL;
             } else if (!strchr(h->args[1], '$'))
                 host = h->args[1];
@@ -592,11 +598,14 @@ static int make_proxy(conv *c, location *l, const nginx_directive *pass, const s
     add_str(pipeline, "kind", "Pipeline");
     eg_node *filters = eg_node_new(EG_NODE_SEQ);
     eg_node_map_set(pipeline, "filters", filters);
-    if (host) {
+    if (host || host_from_request) {
         eg_node *ra = eg_node_new(EG_NODE_MAP);
         add_str(ra, "name", "requestAdaptor");
         add_str(ra, "kind", "RequestAdaptor");
-        add_str(ra, "host", host);
+        if (host)
+            add_str(ra, "host", host);
+        else /* the Host a server sees must not depend on the client's port */
+            add_str(ra, "template", "host: \"{{jsonEscape (" HOST_EXPR ")}}\"\n");
         eg_node_seq_push(filters, ra);
     }
     eg_node *proxy = eg_node_new(EG_NODE_MAP);
@@ -675,7 +684,7 @@ static void tpl_literal(sbuf *b, const char *s, size_t n)
 static void tpl_text(conv *c, const nginx_directive *d, sbuf *b, const char *s, const request_facts *f)
 {
     static const struct { const char *var, *expr; } exprs[] = {
-        { "host", "regexReplaceAll \":[0-9]+$\" .req.Host \"\"" },
+        { "host", HOST_EXPR },
         { "http_host", ".req.Host" },
         { "request_uri", ".req.RequestURI" },
         { "uri", ".req.URL.Path" },
@@ -780,7 +789,7 @@ static int make_return(conv *c, location *l, const nginx_directive *ret, const s
         sb_puts(&t, "headers:\n  Location: [\"");
         if (text[0] == '/') { /* nginx makes it absolute with the request's host and port */
             sb_puts(&t, f->ssl ? "https://" : "http://");
-            sb_puts(&t, "{{jsonEscape (regexReplaceAll \":[0-9]+$\" .req.Host \"\")}}");
+            sb_puts(&t, "{{jsonEscape (" HOST_EXPR ")}}");
             if (f->port != (f->ssl ? 443 : 80)) {
                 snprintf(num, sizeof num, ":%d", f->port);
                 sb_puts(&t, num);
