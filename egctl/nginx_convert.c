@@ -776,7 +776,7 @@ static int make_return(conv *c, location *l, const nginx_directive *ret, const s
             code = -1;
         text = ret->nargs == 2 ? ret->args[1] : NULL;
     }
-    if (code < 200 || code > 599) {
+    if (code < 200 || code > 599 || code == 444) { /* 444: nginx closes the connection */
         warn(c, ret, "return %s: only status codes 200 to 599 are converted; location %s not "
              "converted", ret->nargs ? ret->args[0] : "", l->path);
         return 0;
