@@ -1605,6 +1605,8 @@ int nginx_convert(const nginx_conf *conf, const nginx_convert_opts *opts, char *
     sbuf out = { 0 };
     if (rc == 0)
         rc = emit_servers(&c, &out);
+    if (rc == 0 && out.len == 0)
+        rc = fail(&c, NULL, "no server { ... } in http: nothing to convert");
     for (size_t i = 0; rc == 0 && i < c.npipelines; i++) {
         char *y = eg_node_to_yaml(c.pipelines[i], NULL);
         if (!y) {
