@@ -133,7 +133,7 @@ int egctl_convert_main(int argc, char **argv)
     /* words[0] is "convert" */
     if (nwords < 2 || help) {
         fputs(nwords >= 2 && strcmp(words[1], "nginx") == 0 ? nginx_help : convert_help, stdout);
-        return nwords < 2 && !help ? 1 : 0;
+        return 0; /* as cobra does for a command without a sub-command */
     }
     if (strcmp(words[1], "nginx") != 0)
         return error_exit("unknown command \"%s\" for \"egctl convert\"", words[1]);

@@ -6,6 +6,8 @@
 #include "../../egctl/nginx_conf.c"
 #include "../../egctl/nginx_convert.c"
 
+#include <unistd.h>
+
 #include "unit.h"
 
 /* ---- includes from a table of files --------------------------------------------------- */
@@ -325,6 +327,55 @@ static void test_convert_errors(void)
     free(w);
 }
 
+static void test_tls_files(void)
+{
+    char dir[] = "/tmp/nginx-conf-test-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/c.pem", dir);
+    FILE *f = fopen(path, "w");
+    fputs("abcd", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/k.pem", dir);
+    f = fopen(path, "w");
+    fputs("ab", f);
+    fclose(f);
+    char base[128];
+    snprintf(base, sizeof base, "%s/", dir);
+
+    nginx_conf c;
+    char err[256], *w = NULL;
+    CHECK_INT(parse("http { server { listen 443 ssl; ssl_certificate c.pem;\n"
+                    "ssl_certificate_key k.pem; location / { return 204; } } }", &c, err), 0);
+    size_t wlen;
+    FILE *wf = open_memstream(&w, &wlen);
+    nginx_convert_opts o = { "p", base, wf };
+    char *y = NULL;
+    CHECK_INT(nginx_convert(&c, &o, &y, err, sizeof err), 0);
+    fclose(wf);
+    CHECK(pos(y, "https: true\ncerts:\n  c.pem: YWJjZA==\nkeys:\n  c.pem: YWI=\n") >= 0);
+    free(y);
+    free(w);
+    nginx_conf_free(&c);
+
+    CHECK_INT(parse("http { server { listen 443 ssl;\n ssl_certificate c.pem;\n"
+                    " ssl_certificate_key none.pem; } }", &c, err), 0);
+    wf = open_memstream(&w, &wlen);
+    o.warnings = wf;
+    y = NULL;
+    CHECK_INT(nginx_convert(&c, &o, &y, err, sizeof err), -1);
+    fclose(wf);
+    CHECK(y == NULL && strstr(err, "t.conf:3: ssl_certificate_key: cannot read ") == err);
+    free(w);
+    nginx_conf_free(&c);
+
+    snprintf(path, sizeof path, "%s/c.pem", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/k.pem", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     RUN(test_directives_and_blocks);
@@ -336,5 +387,6 @@ int main(void)
     RUN(test_headers_and_warnings);
     RUN(test_return_templates);
     RUN(test_convert_errors);
+    RUN(test_tls_files);
     UNIT_END("nginx_conf");
 }
