@@ -1457,9 +1457,17 @@ static int convert_http(conv *c, const nginx_directive *http)
             server sv;
             memset(&sv, 0, sizeof sv);
             sv.d = d;
+            size_t nlisten = 0;
             for (size_t j = 0; rc == 0 && j < d->nchildren; j++)
-                if (strcmp(d->children[j].name, "listen") == 0)
+                if (strcmp(d->children[j].name, "listen") == 0) {
+                    nlisten++;
                     rc = parse_listen(c, &sv, &d->children[j]);
+                }
+            if (rc == 0 && nlisten && sv.nlistens == 0) { /* unix sockets only */
+                warn(c, d, "server listens on no TCP port; not converted");
+                free_server(&sv);
+                continue;
+            }
             if (rc == 0 && sv.nlistens == 0) { /* nginx's default (when run as root) */
                 listen_spec ls = { strdup(""), 80, false, false, d };
                 if (!ls.addr || !push_ptr(&sv.listens, &sv.nlistens, sizeof ls, &ls)) {

@@ -325,6 +325,12 @@ static void test_convert_errors(void)
     CHECK(convert("http {\nserver { listen 70000; }\n}\n", err, &w) == NULL);
     CHECK_STR(err, "t.conf:2: invalid port in listen 70000");
     free(w);
+    w = NULL;
+    char *y = convert("http {\nserver { listen unix:/s; }\nserver { location / { return 204; } }\n}\n", err, &w);
+    CHECK(pos(y, "name: p-80\n") >= 0 && pos(y, "/s") < 0);
+    CHECK(pos(w, "t.conf:2: server listens on no TCP port") >= 0);
+    free(y);
+    free(w);
 }
 
 static void test_tls_files(void)
