@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_convert.h"
 #include "egctl.h"
 
 typedef int (*cmd_fn)(egctl *, int, char **);
@@ -99,6 +100,7 @@ static void print_top_help(void)
     printf("\nOther Commands:\n");
     for (size_t i = NBASIC; i < NOTHER; i++)
         printf("  %-14s %s\n", commands[i].name, commands[i].short_help);
+    printf("  %-14s %s\n", "convert", "Convert other kinds of config to Easegress yaml file");
     printf("\nDeprecated Commands:\n");
     for (size_t i = NOTHER; i < NCOMMANDS; i++)
         printf("  %-14s %s\n", commands[i].name, commands[i].short_help);
@@ -271,6 +273,8 @@ static int finish(egctl *ctl, int rc)
 
 int main(int argc, char **argv)
 {
+    if (egctl_convert_requested(argc, argv)) /* its own flags: -o is a file there */
+        return egctl_convert_main(argc, argv);
     egctl ctl;
     memset(&ctl, 0, sizeof ctl);
     char err[512];
