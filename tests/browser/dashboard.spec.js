@@ -18,6 +18,7 @@ const cfg = JSON.parse(process.argv[2]);
 const lines = readline.createInterface({ input: process.stdin });
 const waiting = [];
 lines.on('line', (l) => { const w = waiting.shift(); if (w) w(l.trim()); });
+lines.on('close', () => { for (const w of waiting.splice(0)) w('(stdin closed)'); });
 
 function say(obj) { process.stdout.write(JSON.stringify(obj) + '\n'); }
 
@@ -34,13 +35,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function css(s) { return JSON.stringify(s); }   // a quoted attribute value for a selector
 
+const errors = [];     // from the page: uncaught errors, console errors, failed requests
+
 async function main() {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  const errors = [];
   let apiDown = false;   // while the test has the API down, refused fetches are expected
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -163,6 +165,6 @@ async function main() {
 }
 
 main().then(() => process.exit(0), (err) => {
-  say({ error: String(err && err.stack || err) });
+  say({ error: String(err && err.stack || err) + (errors.length ? '\nbrowser errors: ' + errors.join('; ') : '') });
   process.exit(1);
 });

@@ -94,13 +94,14 @@ class BrowserScript:
     def close(self):
         """Wait for the script to end (it closes the browser), killing it if it does not."""
         unregister(self)
+        self.proc.stdin.close()   # a script still waiting for a step fails at once
         try:
             self.proc.wait(15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
-        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            f.close()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
 
 
 def test_dashboard_in_browser():

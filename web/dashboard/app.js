@@ -238,7 +238,10 @@
     let max = 0;
     for (const s of samples) for (const d of c.series) if (s[d.key] !== null) max = Math.max(max, s[d.key]);
     const top = niceMax(max);
-    const xOf = (t) => x0 + (x1 - x0) * (1 - (now - t) / WINDOW_MS);
+    // The time axis grows with the history, from one minute up to the whole window, so a
+    // fresh page does not squeeze its first points against the right edge.
+    const span = Math.min(WINDOW_MS, Math.max(60000, samples.length ? now - samples[0].t : 0));
+    const xOf = (t) => x0 + (x1 - x0) * (1 - (now - t) / span);
     const yOf = (v) => y0 - (y0 - y1) * (v / top);
     for (let i = 0; i <= 4; i++) {
       const v = top * i / 4, y = yOf(v);
@@ -247,10 +250,11 @@
       label.textContent = fmtNum(v, top < 4 ? 2 : 0);
       chart.appendChild(label);
     }
-    for (let m = 0; m <= 5; m++) {
-      const label = svg('text', { x: xOf(now - m * 60000), y: CHART_H - 6, class: 'axis',
-        'text-anchor': m === 0 ? 'end' : 'middle' });
-      label.textContent = m === 0 ? 'now' : '-' + m + 'm';
+    const step = [10000, 15000, 30000, 60000].find((ms) => span / ms <= 6) || 60000;
+    for (let ago = 0; ago <= span; ago += step) {
+      const label = svg('text', { x: xOf(now - ago), y: CHART_H - 6, class: 'axis',
+        'text-anchor': ago === 0 ? 'end' : 'middle' });
+      label.textContent = ago === 0 ? 'now' : (ago % 60000 === 0 ? '-' + ago / 60000 + 'm' : '-' + ago / 1000 + 's');
       chart.appendChild(label);
     }
     let points = 0;
@@ -427,20 +431,23 @@
 
   // ---- the loop ----
 
+  // Only a failed read means the API is down; a rendering bug is thrown on, to the console,
+  // rather than shown as an outage. The next poll is set first, so neither stops the loop.
   async function poll() {
+    let objects, status, members;
     try {
-      const [objects, status, members] = await Promise.all([
+      [objects, status, members] = await Promise.all([
         getJSON('/objects'), getJSON('/status/objects'), getJSON('/status/members')]);
-      const t = Date.now();
-      renderObjects(objects);
-      renderMembers(members);
-      updateStats(status, t);
-      setApiState(true);
     } catch (err) {
-      setApiState(false, err);
-    } finally {
       setTimeout(poll, POLL_MS);
+      setApiState(false, err);
+      return;
     }
+    setTimeout(poll, POLL_MS);
+    setApiState(true);
+    renderObjects(objects);
+    renderMembers(members);
+    updateStats(status, Date.now());
   }
 
   document.getElementById('spec-yaml').addEventListener('click', () => {
