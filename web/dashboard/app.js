@@ -247,13 +247,13 @@
       const v = top * i / 4, y = yOf(v);
       chart.appendChild(svg('line', { x1: x0, x2: x1, y1: y, y2: y, class: 'grid' }));
       const label = svg('text', { x: x0 - 4, y: y + 4, class: 'axis', 'text-anchor': 'end' });
-      label.textContent = fmtNum(v, top < 4 ? 2 : 0);
+      label.textContent = Number.isInteger(v) ? v.toLocaleString('en') : String(Number(v.toFixed(3)));
       chart.appendChild(label);
     }
     const step = [10000, 15000, 30000, 60000].find((ms) => span / ms <= 6) || 60000;
     for (let ago = 0; ago <= span; ago += step) {
       const label = svg('text', { x: xOf(now - ago), y: CHART_H - 6, class: 'axis',
-        'text-anchor': ago === 0 ? 'end' : 'middle' });
+        'text-anchor': ago === 0 ? 'end' : (ago + step > span ? 'start' : 'middle') });
       label.textContent = ago === 0 ? 'now' : (ago % 60000 === 0 ? '-' + ago / 60000 + 'm' : '-' + ago / 1000 + 's');
       chart.appendChild(label);
     }
