@@ -45,8 +45,9 @@ deps:
 	fi
 	@# npm ships inside some nodejs builds, whose package then conflicts with Debian's npm.
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
-	@# playwright-core for the browser test, at the version package-lock.json pins (drives /usr/bin/chromium).
-	@[ -f tests/browser/node_modules/playwright-core/package.json ] || \
+	@# playwright-core for the browser test, at the version package-lock.json pins (drives
+	@# /usr/bin/chromium); installed again when the lock file is newer than the install.
+	@[ tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ] || \
 	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)

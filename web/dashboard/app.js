@@ -121,14 +121,19 @@
 
   // ---- objects and specs ----
 
+  // The table is rebuilt only when the list changed, so a focused or hovered name stays put.
   function renderObjects(objects) {
-    objectKinds = new Map();
-    const body = document.querySelector('#objects tbody');
-    body.replaceChildren();
     const sorted = (objects || []).slice().sort((a, b) =>
       (a.kind + '/' + a.name).localeCompare(b.kind + '/' + b.name));
+    objectKinds = new Map(sorted.map((o) => [o.name, o.kind]));
+    if (selectedSpec && !objectKinds.has(selectedSpec.name))
+      document.getElementById('object-spec').textContent = selectedSpec.name + ' has been deleted.';
+    const signature = JSON.stringify(sorted.map((o) => [o.kind, o.name, o.createdAt]));
+    const body = document.querySelector('#objects tbody');
+    if (body.dataset.signature === signature) return;
+    body.dataset.signature = signature;
+    body.replaceChildren();
     for (const o of sorted) {
-      objectKinds.set(o.name, o.kind);
       const button = el('button', { type: 'button', class: 'link', text: o.name });
       button.addEventListener('click', () => showSpec(o.name, selectedSpec ? selectedSpec.format : 'yaml'));
       body.appendChild(el('tr', { 'data-object': o.name, 'data-kind': o.kind }, [
@@ -138,8 +143,6 @@
       ]));
     }
     document.getElementById('objects-empty').hidden = sorted.length > 0;
-    if (selectedSpec && !objectKinds.has(selectedSpec.name))
-      document.getElementById('object-spec').textContent = selectedSpec.name + ' has been deleted.';
   }
 
   async function showSpec(name, format) {
@@ -165,27 +168,6 @@
   }
 
   // ---- samples ----
-
-  // Several members' figures for one object: counts add up; percentiles cannot be merged,
-  // so the worst member's stands.
-  function mergeMembers(perMember) {
-    const list = Object.values(perMember || {});
-    if (list.length <= 1) return list[0];
-    const out = JSON.parse(JSON.stringify(list[0]));
-    const stats = (o) => (o && o.stat) ? o.stat : o;
-    const acc = stats(out);
-    for (const other of list.slice(1)) {
-      const s = stats(other);
-      if (!s || !acc) continue;
-      for (const k of ['count', 'errCount', 'm1', 'm5', 'm15', 'm1Err', 'm5Err', 'm15Err', 'reqSize', 'respSize'])
-        acc[k] = (acc[k] || 0) + (s[k] || 0);
-      for (const k of ['max', 'p25', 'p50', 'p75', 'p95', 'p98', 'p99', 'p999'])
-        acc[k] = Math.max(acc[k] || 0, s[k] || 0);
-      acc.codes = acc.codes || {};
-      for (const [c, n] of Object.entries(s.codes || {})) acc.codes[c] = (acc.codes[c] || 0) + n;
-    }
-    return out;
-  }
 
   // Adds one reading of `stat` at time t to the object's samples. Rates are count deltas over
   // the time between two readings; a count that went down (the object was recreated or the
@@ -395,9 +377,12 @@
     for (const [name, perMember] of Object.entries(status || {})) {
       const kind = objectKinds.get(name);
       if (kind !== 'HTTPServer' && kind !== 'Pipeline') continue;
-      const merged = mergeMembers(perMember);
-      if (!merged) continue;
-      const stat = kind === 'Pipeline' ? (merged.stat || {}) : merged;
+      // Easegress-C runs one member; were there several, the first one's figures are shown
+      // and the card says so (top-N, percentiles and pools cannot be summed from them).
+      const members = Object.keys(perMember || {}).sort();
+      if (!members.length) continue;
+      const figures = perMember[members[0]];
+      const stat = kind === 'Pipeline' ? (figures.stat || {}) : figures;
       const key = kind + '/' + name;
       seen.add(key);
       let entry = tracked.get(key);
@@ -410,12 +395,14 @@
       }
       const sample = addSample(entry, stat, t);
       fillFigures(entry, stat, sample);
+      const onMember = members.length > 1 ? ' · member ' + members[0] + ' of ' + members.length : '';
       if (kind === 'HTTPServer') {
-        entry.meta.textContent = ' port ' + merged.port + ' · ' + (merged.state || '') + ' · ' + (merged.health || '');
-        renderTopN(entry, merged.topN);
+        entry.meta.textContent = ' port ' + figures.port + ' · ' + (figures.state || '') + ' · ' +
+          (figures.health || '') + onMember;
+        renderTopN(entry, figures.topN);
       } else {
-        entry.meta.textContent = ' ' + (merged.health || '');
-        renderBackends(entry, merged.filters);
+        entry.meta.textContent = ' ' + (figures.health || '') + onMember;
+        renderBackends(entry, figures.filters);
       }
       for (const c of entry.charts) drawChart(c, entry.samples, t);
     }
