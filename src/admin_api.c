@@ -2,6 +2,7 @@
  * main thread's loop, answering synchronously. */
 #define _GNU_SOURCE
 #include "admin_api.h"
+#include "admin_dashboard.h"
 
 #include "admin_meta.h"
 
@@ -373,6 +374,8 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
 {
     const char *path = req->path;
     const char *m = req->method;
+    if (eg_admin_dashboard_route(rp->arena, &rp->resp, req))
+        return;   /* /dashboard: the web UI's files */
     if (!strcmp(path, "/metrics") && (!strcmp(m, "GET") || !strcmp(m, "HEAD"))) {
         send_metrics(api, rp);   /* where Prometheus looks by default */
         return;
