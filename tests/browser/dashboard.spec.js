@@ -45,7 +45,10 @@ async function main() {
   });
   let apiDown = false;   // while the test has the API down, refused fetches are expected
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // bypassCSP: playwright-core evaluates its waitForFunction predicates as strings, which
+    // the page's own policy (no eval) would refuse; the policy header is checked by
+    // test_dashboard.py.
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
     page.on('pageerror', (e) => errors.push('page error: ' + e.message));
     page.on('console', (msg) => {
       if (msg.type() !== 'error') return;
