@@ -25,55 +25,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "node.h"
 
-/* ---- a string builder ------------------------------------------------------------------ */
+/* Text is built in eg_buf (buf.h); like the rest of the tree writers, running out of
+ * memory aborts. */
 
-typedef struct {
-    char *s;
-    size_t len, cap;
-    bool oom;
-} sbuf;
-
-static void sb_putn(sbuf *b, const char *s, size_t n)
+static void sb_putc(eg_buf *b, char c)
 {
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 64;
-        while (nc < b->len + n + 1)
-            nc *= 2;
-        char *ns = realloc(b->s, nc);
-        if (!ns) {
-            b->oom = true;
-            return;
-        }
-        b->s = ns;
-        b->cap = nc;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s)
-{
-    sb_putn(b, s, strlen(s));
-}
-
-static void sb_putc(sbuf *b, char c)
-{
-    sb_putn(b, &c, 1);
-}
-
-/* The built text (malloc'd, "" when empty), or NULL when out of memory. */
-static char *sb_take(sbuf *b)
-{
-    if (b->oom) {
-        free(b->s);
-        return NULL;
-    }
-    return b->s ? b->s : strdup("");
+    eg_buf_append(b, &c, 1);
 }
 
 /* ---- the conversion's state ------------------------------------------------------------ */
@@ -286,7 +246,7 @@ static bool handled_everywhere(const char *name)
 
 /* ---- regular expressions ---------------------------------------------------------------- */
 
-static void re_literal(sbuf *b, const char *s, size_t n)
+static void re_literal(eg_buf *b, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (strchr(".+*?()|[]{}^$\\", s[i]) && s[i])
@@ -302,9 +262,9 @@ static int cmp_str(const void *a, const void *b)
 
 /* A regexp (RE2 syntax, no lookahead) for "no string of `set` is a prefix of what follows",
  * the strings sorted, all longer than `depth`, sharing their first `depth` bytes. */
-static void re_none_of(sbuf *b, char **set, size_t n, size_t depth)
+static void re_none_of(eg_buf *b, char **set, size_t n, size_t depth)
 {
-    sb_puts(b, "(?:$|[^");
+    eg_buf_appends(b, "(?:$|[^");
     for (size_t i = 0; i < n; i++) {
         char ch = set[i][depth];
         if (i > 0 && set[i - 1][depth] == ch)
@@ -658,12 +618,12 @@ typedef struct {
 
 /* JSON-escape literal text into a double-quoted YAML scalar of a template, "{{" kept out
  * of the template language. */
-static void tpl_literal(sbuf *b, const char *s, size_t n)
+static void tpl_literal(eg_buf *b, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch == '{' && i + 1 < n && s[i + 1] == '{') {
-            sb_puts(b, "{{\"{{\"}}");
+            eg_buf_appends(b, "{{\"{{\"}}");
             i++;
         } else if (ch == '"' || ch == '\\') {
             sb_putc(b, '\\');
@@ -671,7 +631,7 @@ static void tpl_literal(sbuf *b, const char *s, size_t n)
         } else if (ch < 0x20) {
             char esc[8];
             snprintf(esc, sizeof esc, "\\u%04x", ch);
-            sb_puts(b, esc);
+            eg_buf_appends(b, esc);
         } else {
             sb_putc(b, (char)ch);
         }
@@ -681,7 +641,7 @@ static void tpl_literal(sbuf *b, const char *s, size_t n)
 /* nginx text with variables -> template text inside a double-quoted YAML scalar. The
  * request's values come from Easegress's template data (.req); port, scheme and
  * server_name are known here. */
-static void tpl_text(conv *c, const nginx_directive *d, sbuf *b, const char *s, const request_facts *f)
+static void tpl_text(conv *c, const nginx_directive *d, eg_buf *b, const char *s, const request_facts *f)
 {
     static const struct { const char *var, *expr; } exprs[] = {
         { "host", HOST_EXPR },
@@ -728,23 +688,23 @@ static void tpl_text(conv *c, const nginx_directive *d, sbuf *b, const char *s, 
                 expr = exprs[i].expr;
         char num[16];
         if (expr) {
-            sb_puts(b, "{{jsonEscape (");
-            sb_puts(b, expr);
-            sb_puts(b, ")}}");
+            eg_buf_appends(b, "{{jsonEscape (");
+            eg_buf_appends(b, expr);
+            eg_buf_appends(b, ")}}");
         } else if (strcmp(var, "scheme") == 0) {
-            sb_puts(b, f->ssl ? "https" : "http");
+            eg_buf_appends(b, f->ssl ? "https" : "http");
         } else if (strcmp(var, "server_port") == 0) {
             snprintf(num, sizeof num, "%d", f->port);
-            sb_puts(b, num);
+            eg_buf_appends(b, num);
         } else if (strcmp(var, "server_name") == 0) {
             tpl_literal(b, f->server_name, strlen(f->server_name));
         } else if (strcmp(var, "is_args") == 0) {
-            sb_puts(b, "{{if .req.URL.RawQuery}}?{{end}}");
+            eg_buf_appends(b, "{{if .req.URL.RawQuery}}?{{end}}");
         } else if (strncmp(var, "http_", 5) == 0) {
-            sb_puts(b, "{{jsonEscape (header .req.Header \"");
+            eg_buf_appends(b, "{{jsonEscape (header .req.Header \"");
             for (const char *q = var + 5; *q; q++)
                 sb_putc(b, *q == '_' ? '-' : *q);
-            sb_puts(b, "\")}}");
+            eg_buf_appends(b, "\")}}");
         } else {
             warn(c, d, "variable $%s is not converted; it stays as text", var);
             tpl_literal(b, p, (size_t)(end - p));
@@ -781,31 +741,31 @@ static int make_return(conv *c, location *l, const nginx_directive *ret, const s
              "converted", ret->nargs ? ret->args[0] : "", l->path);
         return 0;
     }
-    sbuf t = { 0 };
+    eg_buf t = { 0 };
     char num[32];
     snprintf(num, sizeof num, "statusCode: %ld\n", code);
-    sb_puts(&t, num);
+    eg_buf_appends(&t, num);
     if (is_redirect(code) && text) {
-        sb_puts(&t, "headers:\n  Location: [\"");
+        eg_buf_appends(&t, "headers:\n  Location: [\"");
         if (text[0] == '/') { /* nginx makes it absolute with the request's host and port */
-            sb_puts(&t, f->ssl ? "https://" : "http://");
-            sb_puts(&t, "{{jsonEscape (" HOST_EXPR ")}}");
+            eg_buf_appends(&t, f->ssl ? "https://" : "http://");
+            eg_buf_appends(&t, "{{jsonEscape (" HOST_EXPR ")}}");
             if (f->port != (f->ssl ? 443 : 80)) {
                 snprintf(num, sizeof num, ":%d", f->port);
-                sb_puts(&t, num);
+                eg_buf_appends(&t, num);
             }
         }
         tpl_text(c, ret, &t, text, f);
-        sb_puts(&t, "\"]\n");
+        eg_buf_appends(&t, "\"]\n");
     } else if (text) {
-        sb_puts(&t, "headers:\n  Content-Type: [\"");
+        eg_buf_appends(&t, "headers:\n  Content-Type: [\"");
         const char *type = sc->default_type ? sc->default_type : "text/plain";
         tpl_literal(&t, type, strlen(type));
-        sb_puts(&t, "\"]\nbody: \"");
+        eg_buf_appends(&t, "\"]\nbody: \"");
         tpl_text(c, ret, &t, text, f);
-        sb_puts(&t, "\"\n");
+        eg_buf_appends(&t, "\"\n");
     }
-    char *tpl = sb_take(&t);
+    char *tpl = eg_buf_steal(&t, NULL);
     if (!tpl)
         return fail(c, ret, "out of memory");
     if (!(l->pipeline = pipeline_name(c, l->path))) {
@@ -1139,12 +1099,12 @@ static int stop_prefix_regexps(conv *c, server *sv)
             if (is_prefix_kind(sv->locs[j].kind) && extends(sv->locs[j].path, q->path))
                 set[k++] = (char *)sv->locs[j].path + ql;
         qsort(set, n, sizeof *set, cmp_str);
-        sbuf b = { 0 };
+        eg_buf b = { 0 };
         sb_putc(&b, '^');
         re_literal(&b, q->path, ql);
         re_none_of(&b, set, n, 0);
         free(set);
-        if (!(q->regexp = sb_take(&b)))
+        if (!(q->regexp = eg_buf_steal(&b, NULL)))
             return fail(c, q->d, "out of memory");
     }
     return 0;
@@ -1370,7 +1330,7 @@ static char *file_base64(conv *c, const nginx_directive *d)
         return NULL;
     }
     free(path);
-    sbuf b = { 0 };
+    eg_buf b = { 0 };
     unsigned char in[3];
     size_t got;
     while ((got = fread(in, 1, 3, f)) > 0) {
@@ -1379,12 +1339,12 @@ static char *file_base64(conv *c, const nginx_directive *d)
         out[1] = tbl[((in[0] & 3) << 4) | (got > 1 ? in[1] >> 4 : 0)];
         out[2] = got > 1 ? tbl[((in[1] & 15) << 2) | (got > 2 ? in[2] >> 6 : 0)] : '=';
         out[3] = got > 2 ? tbl[in[2] & 63] : '=';
-        sb_putn(&b, out, 4);
+        eg_buf_append(&b, out, 4);
         if (got < 3)
             break;
     }
     fclose(f);
-    char *s = sb_take(&b);
+    char *s = eg_buf_steal(&b, NULL);
     if (!s)
         fail(c, d, "out of memory");
     return s;
@@ -1507,7 +1467,7 @@ static int convert_http(conv *c, const nginx_directive *http)
     return rc;
 }
 
-static int emit_servers(conv *c, sbuf *out)
+static int emit_servers(conv *c, eg_buf *out)
 {
     /* ports in the order they first appear */
     for (size_t i = 0; i < c->nservers; i++) {
@@ -1578,8 +1538,8 @@ static int emit_servers(conv *c, sbuf *out)
             if (!yaml)
                 return fail(c, NULL, "cannot write YAML");
             if (out->len)
-                sb_puts(out, "---\n");
-            sb_puts(out, yaml);
+                eg_buf_appends(out, "---\n");
+            eg_buf_appends(out, yaml);
             free(yaml);
         }
     }
@@ -1610,7 +1570,7 @@ int nginx_convert(const nginx_conf *conf, const nginx_convert_opts *opts, char *
     }
     if (rc == 0 && nhttp == 0)
         rc = fail(&c, NULL, "no http { ... } block: nothing to convert");
-    sbuf out = { 0 };
+    eg_buf out = { 0 };
     if (rc == 0)
         rc = emit_servers(&c, &out);
     if (rc == 0 && out.len == 0)
@@ -1622,14 +1582,14 @@ int nginx_convert(const nginx_conf *conf, const nginx_convert_opts *opts, char *
             break;
         }
         if (out.len)
-            sb_puts(&out, "---\n");
-        sb_puts(&out, y);
+            eg_buf_appends(&out, "---\n");
+        eg_buf_appends(&out, y);
         free(y);
     }
-    if (rc == 0 && !(*yaml = sb_take(&out)))
+    if (rc == 0 && !(*yaml = eg_buf_steal(&out, NULL)))
         rc = fail(&c, NULL, "out of memory");
     if (rc != 0)
-        free(out.s);
+        eg_buf_free(&out);
 
     for (size_t i = 0; i < c.nservers; i++)
         free_server(&c.servers[i]);

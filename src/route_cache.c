@@ -2,6 +2,7 @@
  * doubly linked recency list; each entry is one allocation holding its key and a copy of
  * the result (rewritten path, captured values). */
 #include "route_cache.h"
+#include "hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,16 +29,6 @@ struct eg_route_cache {
     entry *newest, *oldest;
     uint64_t hits, misses;
 };
-
-static uint64_t hash_key(const char *k, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)k[i];
-        h *= 1099511628211ULL;
-    }
-    return h ^ (h >> 31);
-}
 
 static void unlink_lru(eg_route_cache *c, entry *e)
 {
@@ -249,7 +240,7 @@ int eg_route_cache_match(eg_route_cache **cp, const eg_router *r, const eg_route
     *k++ = '\0';
     if (req->path_len)
         memcpy(k, req->path, req->path_len);
-    uint64_t h = hash_key(key, n);
+    uint64_t h = eg_hash_bytes(key, n);
     entry *e = lookup(c, key, n, h);
     int status;
     if (e) {

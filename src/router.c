@@ -39,6 +39,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include "router_radix.h"
+#include "hash.h"
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -90,16 +91,6 @@ typedef struct {
     size_t cap, count;
 } hmap;
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h ^ (h >> 29);
-}
-
 static hslot *hmap_find(const hmap *m, const char *k, size_t n, uint64_t h)
 {
     if (!m->cap)
@@ -115,7 +106,7 @@ static hslot *hmap_find(const hmap *m, const char *k, size_t n, uint64_t h)
 
 static void *hmap_get(const hmap *m, const char *k, size_t n)
 {
-    hslot *s = hmap_find(m, k, n, hash_bytes(k, n));
+    hslot *s = hmap_find(m, k, n, eg_hash_bytes(k, n));
     return s && s->key ? s->val : NULL;
 }
 
@@ -139,7 +130,7 @@ static void **hmap_slot(hmap *m, const char *k, size_t n)
 {
     if ((m->count + 1) * 2 > m->cap && !hmap_grow(m))
         return NULL;
-    uint64_t h = hash_bytes(k, n);
+    uint64_t h = eg_hash_bytes(k, n);
     hslot *s = hmap_find(m, k, n, h);
     if (!s->key) {
         s->key = malloc(n + 1);

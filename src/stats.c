@@ -1,5 +1,6 @@
 /* stats.c — per-worker request statistics merged on read; see stats.h. */
 #include "stats.h"
+#include "hash.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -177,21 +178,13 @@ size_t eg_stats_path_pattern(const char *path, size_t len, char *out, size_t cap
     return o;
 }
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 #define OTHER_PATHS "(other paths)"
 
 /* The slot of `pattern` in a worker's table, claimed when new; the last slot is kept for
  * every pattern that no longer fits, so the table stays bounded whatever clients send. */
 static eg_topn_slot *topn_slot(eg_topn_slot *t, const char *pattern, size_t n)
 {
-    uint64_t h = hash_bytes(pattern, n);
+    uint64_t h = eg_hash_bytes(pattern, n);
     const size_t usable = EG_TOPN_SLOTS - 1;
     for (size_t k = 0; k < usable; k++) {
         eg_topn_slot *sl = &t[(h + k) % usable];

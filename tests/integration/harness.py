@@ -19,6 +19,7 @@ Main pieces:
 import atexit
 import gzip
 import http.client
+import http.server
 import json
 import os
 import random
@@ -857,6 +858,42 @@ class Gateway:
 
 # ---------------------------------------------------------------------------
 # backends
+
+
+class HandlerBackend:
+    """A backend inside the test process: `handler` is an http.server.BaseHTTPRequestHandler
+    subclass (HTTP/1.1, quiet), served by threads on a free loopback port until close()."""
+
+    def __init__(self, handler):
+        self.port = free_port()
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        register(self)
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def close(self):
+        unregister(self)
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body, headers=()):
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
 
 
 class Mirror:

@@ -2,15 +2,13 @@
 probe fails is taken out of the load balancing and comes back, in round-robin order, when its
 probes pass again."""
 
-import http.server
 import json
-import threading
 import time
 
-from harness import Gateway, free_port, register, request, unregister, wait_status, wait_until
+from harness import Gateway, HandlerBackend, QuietHandler, free_port, request, wait_status, wait_until
 
 
-class ToggleBackend:
+class ToggleBackend(HandlerBackend):
     """Answers /healthz with `health_status` (changeable) and anything else with its name."""
 
     def __init__(self, name):
@@ -19,38 +17,15 @@ class ToggleBackend:
         self.probes = []
         outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 if self.path.startswith("/healthz"):
                     outer.probes.append((time.time(), dict(self.headers.items())))
-                    status, body = outer.health_status, b"ok-health\n"
+                    self.reply(outer.health_status, b"ok-health\n")
                 else:
-                    status, body = 200, outer.name.encode()
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("X-Backend", outer.name)
-                self.end_headers()
-                self.wfile.write(body)
+                    self.reply(200, outer.name.encode(), [("X-Backend", outer.name)])
 
-            def log_message(self, *args):
-                pass
-
-        self.port = free_port()
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        register(self)
-
-    @property
-    def url(self):
-        return "http://127.0.0.1:%d" % self.port
-
-    def close(self):
-        unregister(self)
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
 
 
 def setup(health_yaml, workers=2):

@@ -2,58 +2,31 @@
 workers, then the figures in the status API, egctl describe, Prometheus text (checked by
 promtool) and the member list."""
 
-import http.server
 import json
 import re
 import shutil
 import subprocess
-import threading
 import time
 
-from harness import Gateway, free_port, register, request, unregister, wait_status, wait_until
+from harness import Gateway, HandlerBackend, QuietHandler, free_port, request, wait_status, wait_until
 
 SLOW_MS = 120
 
 
-class DelayBackend:
+def delay_backend(delay_ms):
     """A backend answering 200 after `delay_ms` milliseconds."""
+    delay = delay_ms / 1000.0
 
-    def __init__(self, delay_ms):
-        delay = delay_ms / 1000.0
+    class Handler(QuietHandler):
+        def do_GET(self):
+            time.sleep(delay)
+            self.reply(200, b"hello from %d\n" % self.server.server_address[1])
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                time.sleep(delay)
-                body = b"hello from %d\n" % self.server.server_address[1]
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.port = free_port()
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        register(self)
-
-    @property
-    def url(self):
-        return "http://127.0.0.1:%d" % self.port
-
-    def close(self):
-        unregister(self)
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    return HandlerBackend(Handler)
 
 
 def setup(workers=2):
-    fast, slow = DelayBackend(0), DelayBackend(SLOW_MS)
+    fast, slow = delay_backend(0), delay_backend(SLOW_MS)
     gw = Gateway(workers=workers).start()
     port = free_port()
     gw.create("kind: HTTPServer\nname: web\nport: %d\nrules:\n- paths:\n  - pathPrefix: /api/\n    backend: shop\n"
