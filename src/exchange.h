@@ -71,6 +71,7 @@ struct eg_exchange {
     uint64_t start_ns, filter_start_ns;
     struct eg_stat_set *server_stats;          /* of the server version that took it */
     const struct eg_pipeline *routed;          /* the pipeline its route named */
+    struct eg_trace *tracing;        /* when the HTTPServer traces (tracing.h), else NULL */
 };
 
 /* Namespace by name, created (with an empty request and response) when absent. */

@@ -8,6 +8,7 @@
 #include "lua_vm.h"
 #include "stats.h"
 #include "route_cache.h"
+#include "tracing.h"
 #include "worker.h"
 
 static uint64_t now_ns(void)
@@ -183,6 +184,8 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
     /* The client IP is the peer's (set by the connection) unless proxies are trusted. */
     if (spec->trusted_proxies.count)
         eg_client_ip(req->peer_ip, &req->headers, &spec->trusted_proxies, req->client_ip, sizeof req->client_ip);
+    if (spec->tracing)
+        x->tracing = eg_trace_begin(arena, spec->tracing, g->server_name, req);
 
     eg_route_request rr;
     route_input(req, &rr);
@@ -215,6 +218,8 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
     }
     x->pipeline = p;
     x->routed = p;
+    if (x->tracing)
+        eg_trace_set_pipeline(x->tracing, m.path->backend);
     /* GlobalFilter (only for requests that matched a route, as in Easegress). */
     const eg_globalfilter *gf = g->cached_globalfilter;
     if (gf) {
@@ -254,6 +259,8 @@ static void abort_exchange(void *ud, void *pending)
     eg_exchange *x = pending;
     eg_access_log_request(&x->worker->access_log, x, 499, 0);
     record_stats(x, 499, 0);
+    if (x->tracing)
+        eg_trace_end(x->tracing, x->worker, 499);
     x->aborted = true;
     x->conn = NULL;
     if (x->on_abort) {
@@ -274,6 +281,8 @@ static void finished(void *ud, void *pending, int error, uint64_t body_bytes)
         status = 499;
     eg_access_log_request(&x->worker->access_log, x, status, body_bytes);
     record_stats(x, status, body_bytes);
+    if (x->tracing)
+        eg_trace_end(x->tracing, x->worker, status);
     release(x);
 }
 

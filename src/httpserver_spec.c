@@ -7,6 +7,7 @@
  * never has to know what 0 meant.
  */
 #include "router.h"
+#include "tracing.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -272,10 +273,8 @@ eg_httpserver_spec *eg_httpserver_spec_decode(eg_dec *d, const eg_node *obj)
     tracing = eg_dec_map(d, obj, "tracing", false);
     if (!eg_dec_ok(d))
         goto fail;
-    if (tracing && !(s->tracing = eg_node_clone(tracing))) {
-        eg_dec_fail(d, "tracing", "out of memory");
+    if (tracing && !(s->tracing = eg_tracing_spec_decode(d, tracing)))
         goto fail;
-    }
     s->router = eg_router_decode(d, obj, s->name, strcmp(s->router_kind, "RadixTree") == 0,
                                  s->cache_size);
     if (!s->router)
@@ -307,7 +306,7 @@ void eg_httpserver_spec_free(eg_httpserver_spec *s)
     free(s->ca_cert_base64);
     eg_node_free(s->certs);
     eg_node_free(s->keys);
-    eg_node_free(s->tracing);
+    eg_tracing_spec_free(s->tracing);
     free(s);
 }
 

@@ -53,7 +53,7 @@ typedef struct eg_httpserver_spec {
     bool auto_cert;
     char *cert_base64, *key_base64, *ca_cert_base64;   /* NULL when absent */
     eg_node *certs, *keys;           /* deep copies of the name->PEM maps, NULL when absent */
-    eg_node *tracing;                /* deep copy, NULL when absent */
+    struct eg_tracing_spec *tracing; /* decoded `tracing` (tracing.h), NULL when absent */
 } eg_httpserver_spec;
 
 /* Decode an HTTPServer object (the whole object map, meta keys included). */

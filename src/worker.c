@@ -9,6 +9,7 @@
 #include "log.h"
 #include "lua_vm.h"
 #include "route_cache.h"
+#include "tracing.h"
 
 struct eg_listener {
     eg_listener *next;
@@ -247,6 +248,7 @@ static void on_wake(uv_async_t *a)
             eg_lua_stop_timers(w->lua);
         uv_close((uv_handle_t *)&w->wake, NULL);
         eg_access_log_flush(&w->access_log);
+        eg_trace_exporters_stop(w->trace_exporters);
         uv_timer_init(&w->loop, &w->drain_timer);
         w->drain_timer.data = w;
         uv_timer_start(&w->drain_timer, on_drain_timeout, w->drain_ms, 0);
@@ -371,6 +373,7 @@ void eg_worker_join_free(eg_worker *w)
         free(slot->value);
     eg_strmap_free(&w->lb_states);
     free(w->retired);
+    eg_trace_exporters_free(w->trace_exporters);
     eg_upstream_pool_free(w->upstreams);
     uv_loop_close(&w->loop);
     pthread_mutex_destroy(&w->lock);

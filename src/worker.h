@@ -46,6 +46,7 @@ typedef struct eg_worker {
     uv_timer_t heartbeat;
     eg_access_log access_log;
     uv_timer_t drain_timer;
+    struct eg_trace_exporters *trace_exporters; /* tracing: created on the first span */
 } eg_worker;
 
 eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, const char *init_script);
