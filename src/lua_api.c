@@ -18,6 +18,7 @@
 #include "node.h"
 #include "pipeline.h"
 #include "snapshot.h"
+#include "tracing.h"
 
 static const char LOOP_KEY = 0;
 
@@ -609,6 +610,22 @@ static int api_custom_data_version(lua_State *L)
     return 1;
 }
 
+/* trace_ids(x) -> trace id, span id (hex), sampled; nothing when the server does not trace. */
+static int api_trace_ids(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    const eg_trace *t = x->tracing;
+    if (!t)
+        return 0;
+    char hex[33];
+    eg_trace_hex(t->trace_id, 16, hex);
+    lua_pushlstring(L, hex, 32);
+    eg_trace_hex(t->span_id, 8, hex);
+    lua_pushlstring(L, hex, 16);
+    lua_pushboolean(L, t->sampled);
+    return 3;
+}
+
 static int api_in_worker(lua_State *L)
 {
     lua_pushboolean(L, eg_lua_loop(L) != NULL);
@@ -645,6 +662,7 @@ static const luaL_Reg api[] = {
     { "path_params", api_path_params },
     { "custom_data", api_custom_data },
     { "custom_data_version", api_custom_data_version },
+    { "trace_ids", api_trace_ids },
     { NULL, NULL },
 };
 

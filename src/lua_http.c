@@ -8,6 +8,7 @@
 #include <string.h>
 #include "buf.h"
 #include "lua_api.h"
+#include "tracing.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -32,6 +33,7 @@ typedef struct {
     eg_buf collected;
     const char *error;
     bool gai_pending, in_call, timer_closed, finished;
+    eg_client_span *span;        /* tracing: the call's client span (in the request's arena) */
 } http_op;
 
 static void op_free_if_idle(http_op *op)
@@ -112,6 +114,8 @@ static void finish(http_op *op, const char *error)
     op->finished = true;
     if (error)
         op->error = error;
+    eg_client_span_end(op->span, op->error ? 0 : op->status, op->call.retried, op->error);
+    op->span = NULL;
     stop_io(op);
     eg_lua_wait_end(&op->wait, push_result, op);
 }
@@ -120,6 +124,7 @@ static void cancel(eg_lua_wait *w)
 {
     http_op *op = (http_op *)w;
     op->finished = true;
+    op->span = NULL; /* the request is ending: its trace closes the span as aborted */
     stop_io(op);
 }
 
@@ -285,7 +290,7 @@ int eg_lua_http_request(lua_State *L)
         literal = true;
     }
 
-    bool has_host = false;
+    bool has_host = false, has_trace_header = false;
     eg_buf_printf(&op->head, "%s %s HTTP/1.1\r\n", method, target);
     if (lua_istable(L, 4)) {
         lua_pushnil(L);
@@ -296,6 +301,8 @@ int eg_lua_http_request(lua_State *L)
             if (n && v && !memchr(v, '\r', vl) && !memchr(v, '\n', vl) && strcspn(n, " :\r\n") == nl) {
                 if (nl == 4 && strncasecmp(n, "Host", 4) == 0)
                     has_host = true;
+                if (x->tracing && eg_trace_is_context_header(x->tracing, n, nl))
+                    has_trace_header = true;
                 if (!(nl == 14 && strncasecmp(n, "Content-Length", 14) == 0))
                     eg_buf_printf(&op->head, "%.*s: %.*s\r\n", (int)nl, n, (int)vl, v);
             }
@@ -305,6 +312,16 @@ int eg_lua_http_request(lua_State *L)
     if (!has_host)
         eg_buf_printf(&op->head, "Host: %s%s%s\r\n", op->host, strcmp(op->port, "80") ? ":" : "",
                       strcmp(op->port, "80") ? op->port : "");
+    /* The request's trace goes on, unless the filter set the context header itself. */
+    if (x->tracing && !has_trace_header) {
+        uint8_t span_id[8];
+        char line[EG_TRACE_HEADER_MAX];
+        const char *q = strchr(target, '?');
+        char *path = q ? eg_arena_strndup(x->arena, target, (size_t)(q - target)) : (char *)target;
+        op->span = eg_trace_client_begin(x->tracing, x->arena, "eg.http.request", method, "http", op->host,
+                                         (uint16_t)atoi(op->port), path, q ? q + 1 : NULL, span_id);
+        eg_buf_append(&op->head, line, eg_trace_format_header(x->tracing, span_id, line));
+    }
     if (body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0)
         eg_buf_printf(&op->head, "Content-Length: %zu\r\n", body_len);
     eg_buf_append(&op->head, "\r\n", 2);

@@ -123,6 +123,18 @@ end
 -- A number that changes whenever any custom data changes (to key caches on).
 function Ctx:custom_data_version() return C.custom_data_version(self._x) end
 
+-- The request's trace (when its HTTPServer has `tracing`): the trace id (32 hex digits), the
+-- gateway's server span id (16 hex digits) and whether the trace is sampled; nil otherwise.
+function Ctx:trace_id() return (C.trace_ids(self._x)) end
+function Ctx:span_id()
+  local _, span = C.trace_ids(self._x)
+  return span
+end
+function Ctx:trace_sampled()
+  local _, _, sampled = C.trace_ids(self._x)
+  return sampled
+end
+
 -- Set the whole response; returns the result "responded", which ends the flow unless a
 -- jumpIf routes it.
 function Ctx:respond(status, body, content_type)

@@ -259,6 +259,11 @@ function Ctx:custom_data(kind, id)
 end
 function Ctx:custom_data_version() return self._state.custom_data_version end
 
+-- The trace ids given to new() (opts.trace_id, opts.span_id, opts.trace_sampled), else nil.
+function Ctx:trace_id() return self._state.trace_id end
+function Ctx:span_id() return self._state.span_id end
+function Ctx:trace_sampled() return self._state.trace_sampled end
+
 -- Set the whole response; returns the result "responded".
 function Ctx:respond(status, body, content_type)
   status = check_status(status)
@@ -277,12 +282,14 @@ end
 -- ("http"), proto ("HTTP/1.1"), headers ({ Name = "v" | { "v1", "v2" } } or a list of
 -- { name, value }), body (""), client_ip ("127.0.0.1"), path_params ({ name = value }, what
 -- ctx:path_param reads), custom_data ({ kind = { id = item } }, what ctx:custom_data reads),
--- and resp = { status, headers, body }
--- for a response already there (as a Proxy before the filter would leave it).
+-- trace_id / span_id / trace_sampled (what ctx:trace_id() ... return; nil), and
+-- resp = { status, headers, body } for a response already there (as a Proxy before the filter
+-- would leave it).
 function M.new(opts)
   opts = opts or {}
   local state = { namespaces = {}, vars = {}, path_params = {}, custom_data = opts.custom_data or {},
-                  custom_data_version = 1 }
+                  custom_data_version = 1, trace_id = opts.trace_id, span_id = opts.span_id }
+  if opts.trace_id then state.trace_sampled = opts.trace_sampled ~= false end
   for k, v in pairs(opts.path_params or {}) do state.path_params[k] = tostring(v) end
   local name = opts.namespace or "DEFAULT"
   local ns = empty_namespace()
