@@ -370,3 +370,29 @@ def test_tracing_spec_errors():
         assert message in body, body
     # The server keeps serving and the objects were not stored.
     assert "bad" not in json.dumps(gw.objects())
+
+
+def test_tracing_update_and_shutdown_flush():
+    collector = Collector()
+    mirror = Mirror(count=1).start()
+    gw = Gateway(workers=1).start()
+    port = setup(gw, collector, mirror)
+    request(port, "/before", headers={"traceparent": TRACEPARENT})
+    spans_of(collector, TRACE_ID, 2)
+    # A new version of the HTTPServer (another service name, a long batch timeout): its
+    # spans carry the new resource, and what it holds is sent when the gateway stops.
+    gw.apply(tracing_server("traced", port, "p", otlp_tracing(collector).replace(
+        "gateway-under-test", "renamed").replace("batchTimeout: 100", "batchTimeout: 60000")))
+    wait_until(lambda: request(port, "/probe").status == 200, 5)
+    time.sleep(0.3)  # the new version is live on the worker
+    for i in range(3):
+        request(port, "/after/%d" % i, headers={"traceparent": TRACEPARENT})
+    time.sleep(0.5)
+    after = [s for s in collector.otlp_spans() if attrs(s).get("url.path", "").startswith("/after/")]
+    assert after == [], "sent before the 60 s batch timeout: %r" % after
+    gw.stop()
+    after = [s for s in collector.otlp_spans() if attrs(s).get("url.path", "").startswith("/after/")]
+    assert len(after) == 3, after
+    assert all(s["_resource"]["service.name"] == "renamed" for s in after)
+    before = [s for s in collector.otlp_spans() if attrs(s).get("url.path") == "/before"]
+    assert before and before[0]["_resource"]["service.name"] == "gateway-under-test"
