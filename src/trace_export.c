@@ -39,6 +39,7 @@ struct eg_trace_exporters {
     eg_upstream_pool *upstreams;
     sink *sinks;
     export_post *posts;          /* in flight (or draining their response) */
+    eg_buf scratch;              /* one span's JSON, reused */
     bool stopping;
 };
 
@@ -82,46 +83,66 @@ struct export_post {
 };
 
 /* ---- JSON ---------------------------------------------------------------------------------- */
+/* Serialising is on every sampled request's path: no printf, and small appends inline. */
+
+static inline void put(eg_buf *b, const char *s, size_t n)
+{
+    if (b->cap - b->len < n + 1)
+        eg_buf_reserve(b, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+
+#define PUT_LIT(b, lit) put((b), (lit), sizeof(lit) - 1)
+
+/* Bytes that go into a JSON string as they are: printable ASCII but '"' and '\\'. */
+static const bool plain_byte[256] = {
+    [' '] = 1, ['!'] = 1, ['#' ... '['] = 1, [']' ... '~'] = 1,
+};
 
 /* A JSON string, with invalid UTF-8 replaced by U+FFFD, at most `limit` bytes of the value
- * (< 0: all) cut on a character boundary. */
+ * (< 0: all), cut before a character that would not fit whole. */
 static void json_str(eg_buf *b, const char *s, size_t len, int64_t limit)
 {
-    if (limit >= 0 && len > (size_t)limit)
+    if (limit >= 0 && len > (size_t)limit) {
         len = (size_t)limit;
-    eg_buf_reserve(b, len + 2);
-    eg_buf_append(b, "\"", 1);
+        while (len && ((unsigned char)s[len] & 0xc0) == 0x80)
+            len--;
+    }
+    put(b, "\"", 1);
     size_t i = 0;
     while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            size_t j = i + 1;
-            while (j < len && (unsigned char)s[j] >= 0x20 && (unsigned char)s[j] < 0x80 && s[j] != '"' && s[j] != '\\')
-                j++;
-            eg_buf_append(b, s + i, j - i);
+        size_t j = i;
+        while (j < len && plain_byte[(unsigned char)s[j]])
+            j++;
+        if (j > i) {
+            put(b, s + i, j - i);
             i = j;
-        } else if (c == '"' || c == '\\') {
+            continue;
+        }
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
             char e[2] = { '\\', (char)c };
-            eg_buf_append(b, e, 2);
+            put(b, e, 2);
             i++;
-        } else if (c < 0x20) {
-            char e[8];
-            snprintf(e, sizeof e, "\\u%04x", c);
-            eg_buf_append(b, e, 6);
+        } else if (c < 0x20 || c == 0x7f) {
+            static const char hex[] = "0123456789abcdef";
+            char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+            put(b, e, 6);
             i++;
         } else {
             unsigned cp;
             size_t n = eg_utf8_decode((const unsigned char *)s + i, len - i, &cp);
             if (n) {
-                eg_buf_append(b, s + i, n);
+                put(b, s + i, n);
                 i += n;
             } else {
-                eg_buf_append(b, "\xef\xbf\xbd", 3);
+                PUT_LIT(b, "\xef\xbf\xbd");
                 i++;
             }
         }
     }
-    eg_buf_append(b, "\"", 1);
+    put(b, "\"", 1);
 }
 
 static void json_cstr(eg_buf *b, const char *s) { json_str(b, s, strlen(s), -1); }
@@ -140,7 +161,7 @@ static bool attr_room(attrs *a)
     if (a->s->attr_count_limit >= 0 && a->n >= a->s->attr_count_limit)
         return false;
     if (a->n++ || a->after_member)
-        eg_buf_append(a->b, ",", 1);
+        put(a->b, ",", 1);
     return true;
 }
 
@@ -150,30 +171,35 @@ static void attr_str(attrs *a, const char *key, const char *v)
         return;
     eg_buf *b = a->b;
     if (a->s->kind == EG_TRACE_EXPORT_OTLP) {
-        eg_buf_appends(b, "{\"key\":");
+        PUT_LIT(b, "{\"key\":");
         json_cstr(b, key);
-        eg_buf_appends(b, ",\"value\":{\"stringValue\":");
+        PUT_LIT(b, ",\"value\":{\"stringValue\":");
         json_str(b, v, strlen(v), a->s->attr_value_limit);
-        eg_buf_appends(b, "}}");
+        PUT_LIT(b, "}}");
     } else {
         json_cstr(b, key);
-        eg_buf_append(b, ":", 1);
+        PUT_LIT(b, ":");
         json_str(b, v, strlen(v), a->s->attr_value_limit);
     }
 }
 
-static void attr_int(attrs *a, const char *key, long long v)
+/* Integer attributes (statuses, ports, counts) are never negative. */
+static void attr_int(attrs *a, const char *key, unsigned long long v)
 {
     if (!attr_room(a))
         return;
     eg_buf *b = a->b;
     if (a->s->kind == EG_TRACE_EXPORT_OTLP) {
-        eg_buf_appends(b, "{\"key\":");
+        PUT_LIT(b, "{\"key\":");
         json_cstr(b, key);
-        eg_buf_printf(b, ",\"value\":{\"intValue\":\"%lld\"}}", v);
+        PUT_LIT(b, ",\"value\":{\"intValue\":\"");
+        eg_buf_append_u64(b, v);
+        PUT_LIT(b, "\"}}");
     } else {
         json_cstr(b, key);
-        eg_buf_printf(b, ":\"%lld\"", v);
+        PUT_LIT(b, ":\"");
+        eg_buf_append_u64(b, v);
+        PUT_LIT(b, "\"");
     }
 }
 
@@ -187,48 +213,61 @@ typedef struct {
     const char *error_message;
 } span_head;
 
+/* "name":"<hex>", (serialisation is on every sampled request's path: no printf) */
+static void hex_member(eg_buf *b, const char *name, const uint8_t *id, size_t n)
+{
+    char hex[33];
+    eg_trace_hex(id, n, hex);
+    PUT_LIT(b, "\"");
+    put(b, name, strlen(name));
+    PUT_LIT(b, "\":\"");
+    put(b, hex, 2 * n);
+    PUT_LIT(b, "\",");
+}
+
 static void span_open(eg_buf *b, const sink *s, const eg_trace *t, const span_head *h)
 {
-    char tid[33], sid[17], pid[17];
-    eg_trace_hex(t->trace_id, 16, tid);
-    eg_trace_hex(h->span_id, 8, sid);
-    if (h->parent_id)
-        eg_trace_hex(h->parent_id, 8, pid);
     if (s->kind == EG_TRACE_EXPORT_OTLP) {
-        eg_buf_printf(b, "{\"traceId\":\"%s\",\"spanId\":\"%s\",", tid, sid);
+        PUT_LIT(b, "{");
+        hex_member(b, "traceId", t->trace_id, 16);
+        hex_member(b, "spanId", h->span_id, 8);
         if (h->parent_id)
-            eg_buf_printf(b, "\"parentSpanId\":\"%s\",", pid);
+            hex_member(b, "parentSpanId", h->parent_id, 8);
         if (t->tracestate) {
-            eg_buf_appends(b, "\"traceState\":");
+            PUT_LIT(b, "\"traceState\":");
             json_str(b, t->tracestate, t->tracestate_len, -1);
-            eg_buf_append(b, ",", 1);
+            PUT_LIT(b, ",");
         }
-        eg_buf_appends(b, "\"name\":");
+        PUT_LIT(b, "\"name\":");
         json_cstr(b, h->name);
-        eg_buf_printf(b, ",\"kind\":%d,\"startTimeUnixNano\":\"%llu\",\"endTimeUnixNano\":\"%llu\",", h->kind,
-                      (unsigned long long)h->start_ns, (unsigned long long)h->end_ns);
-        eg_buf_printf(b, "\"status\":{\"code\":%d", h->error ? 2 : 0);
+        eg_buf_appends(b, h->kind == 2 ? ",\"kind\":2,\"startTimeUnixNano\":\"" : ",\"kind\":3,\"startTimeUnixNano\":\"");
+        eg_buf_append_u64(b, h->start_ns);
+        PUT_LIT(b, "\",\"endTimeUnixNano\":\"");
+        eg_buf_append_u64(b, h->end_ns);
+        eg_buf_appends(b, h->error ? "\",\"status\":{\"code\":2" : "\",\"status\":{\"code\":0");
         if (h->error && h->error_message) {
-            eg_buf_appends(b, ",\"message\":");
+            PUT_LIT(b, ",\"message\":");
             json_cstr(b, h->error_message);
         }
-        eg_buf_appends(b, "},\"attributes\":[");
+        PUT_LIT(b, "},\"attributes\":[");
     } else {
-        eg_buf_printf(b, "{\"traceId\":\"%s\",\"id\":\"%s\",", tid, sid);
+        PUT_LIT(b, "{");
+        hex_member(b, "traceId", t->trace_id, 16);
+        hex_member(b, "id", h->span_id, 8);
         if (h->parent_id)
-            eg_buf_printf(b, "\"parentId\":\"%s\",", pid);
-        eg_buf_appends(b, "\"name\":");
+            hex_member(b, "parentId", h->parent_id, 8);
+        PUT_LIT(b, "\"name\":");
         json_cstr(b, h->name);
         uint64_t us = h->start_ns / 1000, dur = (h->end_ns - h->start_ns) / 1000;
         eg_buf_printf(b, ",\"kind\":\"%s\",\"timestamp\":%llu,\"duration\":%llu,\"localEndpoint\":{\"serviceName\":",
                       h->kind == 2 ? "SERVER" : "CLIENT", (unsigned long long)us, (unsigned long long)(dur ? dur : 1));
         json_cstr(b, s->service_name);
-        eg_buf_appends(b, "},\"tags\":{");
+        PUT_LIT(b, "},\"tags\":{");
         eg_buf_appends(b, s->resource_tags);
         if (h->error) {
             if (*s->resource_tags)
-                eg_buf_append(b, ",", 1);
-            eg_buf_appends(b, "\"error\":");
+                PUT_LIT(b, ",");
+            PUT_LIT(b, "\"error\":");
             json_cstr(b, h->error_message ? h->error_message : "");
         }
     }
@@ -241,8 +280,9 @@ static void span_close(eg_buf *b, const sink *s)
 
 static void server_span(eg_buf *b, const sink *s, const eg_trace *t, int status, uint64_t end_ns)
 {
-    char msg[16];
-    snprintf(msg, sizeof msg, "HTTP %d", status);
+    char msg[16] = "";
+    if (status >= 500)
+        snprintf(msg, sizeof msg, "HTTP %d", status);
     span_head h = { .span_id = t->span_id, .parent_id = t->has_parent ? t->parent_id : NULL, .name = t->server_name,
                     .kind = 2, .start_ns = t->start_ns, .end_ns = end_ns, .error = status >= 500,
                     .error_message = msg };
@@ -480,20 +520,19 @@ void eg_trace_export(struct eg_worker *w, const eg_trace *t, int status, uint64_
         e->upstreams = w->upstreams;
         w->trace_exporters = e;
     }
-    eg_buf scratch = { 0 };
+    eg_buf *scratch = &e->scratch;
     for (size_t i = 0; i < t->spec->nexporters; i++) {
         sink *s = sink_find(e, t, i);
-        scratch.len = 0;
-        server_span(&scratch, s, t, status, end_ns);
-        sink_push(s, &scratch);
+        scratch->len = 0;
+        server_span(scratch, s, t, status, end_ns);
+        sink_push(s, scratch);
         for (const eg_client_span *cs = t->clients; cs; cs = cs->next) {
-            scratch.len = 0;
-            client_span(&scratch, s, t, cs);
-            sink_push(s, &scratch);
+            scratch->len = 0;
+            client_span(scratch, s, t, cs);
+            sink_push(s, scratch);
         }
         sink_schedule(s);
     }
-    eg_buf_free(&scratch);
 }
 
 /* ---- sending ------------------------------------------------------------------------------- */
@@ -700,5 +739,6 @@ void eg_trace_exporters_free(eg_trace_exporters *e)
             atomic_fetch_add(&spans_dropped, s->count);
         on_sink_closed((uv_handle_t *)&s->timer);
     }
+    eg_buf_free(&e->scratch);
     free(e);
 }

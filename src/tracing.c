@@ -345,11 +345,35 @@ eg_client_span *eg_trace_client_begin(eg_trace *t, eg_arena *a, const char *name
     cs->method = method;
     cs->peer_host = eg_arena_strndup(a, host, strlen(host));
     cs->peer_port = port;
+    /* scheme://host:port/target?query, without printf: this is per backend call */
     bool v6 = strchr(host, ':') != NULL;
-    size_t n = strlen(scheme) + strlen(host) + strlen(target) + (query ? strlen(query) + 1 : 0) + 16;
-    char *url = eg_arena_alloc(a, n);
-    snprintf(url, n, v6 ? "%s://[%s]:%u%s%s%s" : "%s://%s:%u%s%s%s", scheme, host, port, target, query ? "?" : "",
-             query ? query : "");
+    size_t sl = strlen(scheme), hl = strlen(host), tl = strlen(target), ql = query ? strlen(query) : 0;
+    char *url = eg_arena_alloc(a, sl + hl + tl + ql + 16), *p = url;
+    memcpy(p, scheme, sl);
+    p += sl;
+    memcpy(p, v6 ? "://[" : "://", v6 ? 4 : 3);
+    p += v6 ? 4 : 3;
+    memcpy(p, host, hl);
+    p += hl;
+    if (v6)
+        *p++ = ']';
+    *p++ = ':';
+    char digits[6];
+    int nd = 0;
+    do {
+        digits[nd++] = (char)('0' + port % 10);
+        port /= 10;
+    } while (port);
+    while (nd)
+        *p++ = digits[--nd];
+    memcpy(p, target, tl);
+    p += tl;
+    if (query) {
+        *p++ = '?';
+        memcpy(p, query, ql);
+        p += ql;
+    }
+    *p = 0;
     cs->url = url;
     cs->start_ns = unix_ns();
     *t->clients_tail = cs;

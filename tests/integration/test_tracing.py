@@ -396,3 +396,35 @@ def test_tracing_update_and_shutdown_flush():
     assert all(s["_resource"]["service.name"] == "renamed" for s in after)
     before = [s for s in collector.otlp_spans() if attrs(s).get("url.path") == "/before"]
     assert before and before[0]["_resource"]["service.name"] == "gateway-under-test"
+
+
+def test_tracing_json_escaping_and_limits():
+    collector = Collector()
+    mirror = Mirror(count=1).start()
+    gw = Gateway(workers=1).start()
+    tracing = ("  serviceName: \"svc \\\"quoted\\\"\"\n"
+               "  spanLimits: {attributeValueLengthLimit: 12, attributeCountLimit: 4}\n"
+               "  batchLimits: {batchTimeout: 100}\n"
+               "  exporter:\n"
+               "    otlp: {protocol: http, endpoint: \"%s\"}\n" % collector.url)
+    port = setup(gw, collector, mirror, tracing=tracing)
+    # A User-Agent with a quote, a backslash, a tab, UTF-8 and a byte that is not UTF-8.
+    ua = b'a"b\\c\td\xc3\xa9\xff'.decode("latin-1")
+    request(port, "/aaaaaaaaaaaaaaaaaaaa", headers={"traceparent": TRACEPARENT, "User-Agent": ua})
+    spans = spans_of(collector, TRACE_ID, 2)
+    server = [s for s in spans if s["kind"] == 2][0]
+    a = attrs(server)
+    assert len(server["attributes"]) == 4, server["attributes"]  # attributeCountLimit
+    assert a["http.request.method"] == "GET"
+    assert a["url.path"] == "/aaaaaaaaaaa", a  # 12 bytes
+    assert server["_resource"]["service.name"] == 'svc "quoted"'  # the resource is not limited
+    # The same without limits: the User-Agent comes back escaped and decodable.
+    gw.apply(tracing_server("traced", port, "p", tracing.replace(
+        "  spanLimits: {attributeValueLengthLimit: 12, attributeCountLimit: 4}\n", "")))
+    time.sleep(0.5)
+    trace2 = "5bf92f3577b34da6a3ce929d0e0e4736"
+    request(port, "/ua", headers={"traceparent": TRACEPARENT.replace(TRACE_ID, trace2), "User-Agent": ua})
+    spans = spans_of(collector, trace2, 2)
+    server = [s for s in spans if s["kind"] == 2][0]
+    assert attrs(server)["user_agent.original"] == 'a"b\\c\td\u00e9\ufffd', attrs(server)
+    gw.check_sanitizer_reports()
