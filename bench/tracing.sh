@@ -184,7 +184,7 @@ c.close()
 sys.exit(1 if bad else 0)
 EOF
 cg_run() { # TAG MODE REQUESTS: sets CG_RESULT to the run's total Ir
-    local out="$WORK/callgrind.$1.out" api=$(port) pid m f
+    local out="$WORK/callgrind.$1.out" api=$(port) pid m f i
     rm -rf "$WORK/cg-data"
     valgrind --tool=callgrind --callgrind-out-file="$out" "$EG_SERVER" --no-master --workers 1 \
         --data-dir "$WORK/cg-data" --api-addr "127.0.0.1:$api" --disable-access-log >"$WORK/callgrind.$1.log" 2>&1 &
@@ -192,7 +192,11 @@ cg_run() { # TAG MODE REQUESTS: sets CG_RESULT to the run's total Ir
     PIDS+=($pid)
     wait_port $api 120 || die "the gateway did not start under valgrind"
     for f in pipeline server-off server-unsampled server-sampled; do
-        "$EGCTL" --server "127.0.0.1:$api" create -f "$WORK/$f.yaml" >/dev/null || die "egctl create $f under valgrind"
+        # a port just freed by the previous run (or taken meanwhile as some client's source
+        # port) may take a moment
+        local created=0
+        for i in $(seq 20); do "$EGCTL" --server "127.0.0.1:$api" create -f "$WORK/$f.yaml" >/dev/null 2>&1 && { created=1; break; }; sleep 0.5; done
+        [ $created = 1 ] || die "egctl create $f under valgrind"
     done
     for m in off unsampled sampled; do wait_hello "http://127.0.0.1:${PORT[$m]}/" 120 || die "bench-$m under valgrind"; done
     if [ "$3" -gt 0 ]; then

@@ -154,7 +154,19 @@ typedef struct {
     const sink *s;
     int64_t n;
     bool after_member;           /* zipkin: members precede the first attribute */
+    bool user_keys;              /* keys from the spec (escaped); else our own literals */
 } attrs;
+
+static void attr_key(attrs *a, const char *key)
+{
+    if (a->user_keys) {
+        json_cstr(a->b, key);
+        return;
+    }
+    put(a->b, "\"", 1);
+    put(a->b, key, strlen(key));
+    put(a->b, "\"", 1);
+}
 
 static bool attr_room(attrs *a)
 {
@@ -172,12 +184,12 @@ static void attr_str(attrs *a, const char *key, const char *v)
     eg_buf *b = a->b;
     if (a->s->kind == EG_TRACE_EXPORT_OTLP) {
         PUT_LIT(b, "{\"key\":");
-        json_cstr(b, key);
+        attr_key(a, key);
         PUT_LIT(b, ",\"value\":{\"stringValue\":");
         json_str(b, v, strlen(v), a->s->attr_value_limit);
         PUT_LIT(b, "}}");
     } else {
-        json_cstr(b, key);
+        attr_key(a, key);
         PUT_LIT(b, ":");
         json_str(b, v, strlen(v), a->s->attr_value_limit);
     }
@@ -191,12 +203,12 @@ static void attr_int(attrs *a, const char *key, unsigned long long v)
     eg_buf *b = a->b;
     if (a->s->kind == EG_TRACE_EXPORT_OTLP) {
         PUT_LIT(b, "{\"key\":");
-        json_cstr(b, key);
+        attr_key(a, key);
         PUT_LIT(b, ",\"value\":{\"intValue\":\"");
         eg_buf_append_u64(b, v);
         PUT_LIT(b, "\"}}");
     } else {
-        json_cstr(b, key);
+        attr_key(a, key);
         PUT_LIT(b, ":\"");
         eg_buf_append_u64(b, v);
         PUT_LIT(b, "\"");
@@ -288,7 +300,7 @@ static void server_span(eg_buf *b, const sink *s, const eg_trace *t, int status,
                     .error_message = msg };
     span_open(b, s, t, &h);
     /* Zipkin's tags may already hold the resource's and the error. */
-    attrs a = { b, s, 0, b->data[b->len - 1] != '{' && b->data[b->len - 1] != '[' };
+    attrs a = { b, s, 0, b->data[b->len - 1] != '{' && b->data[b->len - 1] != '[', false };
     attr_str(&a, "http.request.method", t->method);
     attr_str(&a, "url.path", t->path);
     const char *q = strchr(t->target, '?');
@@ -315,7 +327,7 @@ static void client_span(eg_buf *b, const sink *s, const eg_trace *t, const eg_cl
     span_head h = { .span_id = cs->span_id, .parent_id = t->span_id, .name = cs->name, .kind = 3,
                     .start_ns = cs->start_ns, .end_ns = cs->end_ns, .error = why != NULL, .error_message = why };
     span_open(b, s, t, &h);
-    attrs a = { b, s, 0, b->data[b->len - 1] != '{' && b->data[b->len - 1] != '[' };
+    attrs a = { b, s, 0, b->data[b->len - 1] != '{' && b->data[b->len - 1] != '[', false };
     attr_str(&a, "http.request.method", cs->method);
     attr_str(&a, "url.full", cs->url);
     attr_str(&a, "server.address", cs->peer_host);
@@ -395,7 +407,7 @@ static void sink_schedule(sink *s)
 static void resource_json(sink *s, const eg_tracing_spec *spec)
 {
     eg_buf b = { 0 };
-    attrs a = { &b, s, 0, false };
+    attrs a = { &b, s, 0, false, true };
     /* The resource is not subject to span limits. */
     int64_t count = s->attr_count_limit, value = s->attr_value_limit;
     s->attr_count_limit = s->attr_value_limit = -1;
@@ -506,8 +518,8 @@ static void sink_push(sink *s, eg_buf *scratch)
         s->ends = realloc(s->ends, s->ends_cap * sizeof *s->ends);
     }
     if (s->count)
-        eg_buf_append(&s->queue, ",", 1);
-    eg_buf_append(&s->queue, scratch->data, scratch->len);
+        put(&s->queue, ",", 1);
+    put(&s->queue, scratch->data, scratch->len);
     s->ends[s->count++] = s->queue.len;
 }
 
@@ -665,6 +677,7 @@ static void sink_send(sink *s)
     p->nspans = n;
     eg_arena_init(&p->arena, 1024);
     eg_buf json = { 0 };
+    eg_buf_reserve(&json, strlen(s->prefix) + cut + strlen(s->suffix));
     eg_buf_appends(&json, s->prefix);
     eg_buf_append(&json, s->queue.data, cut);
     eg_buf_appends(&json, s->suffix);
