@@ -318,7 +318,9 @@ int eg_lua_http_request(lua_State *L)
         char line[EG_TRACE_HEADER_MAX];
         const char *q = strchr(target, '?');
         char *path = q ? eg_arena_strndup(x->arena, target, (size_t)(q - target)) : (char *)target;
-        op->span = eg_trace_client_begin(x->tracing, x->arena, "eg.http.request", method, "http", op->host,
+        /* method is a Lua string that may be collected while the call waits: copy it */
+        const char *m = x->tracing->sampled ? eg_arena_strndup(x->arena, method, strlen(method)) : method;
+        op->span = eg_trace_client_begin(x->tracing, x->arena, "eg.http.request", m, "http", op->host,
                                          (uint16_t)atoi(op->port), path, q ? q + 1 : NULL, span_id);
         eg_buf_append(&op->head, line, eg_trace_format_header(x->tracing, span_id, line));
     }

@@ -131,7 +131,8 @@ struct eg_worker;
 void eg_trace_end(eg_trace *t, struct eg_worker *w, int status);
 
 /* A backend call: fills span_id (always) and returns the span to end, or NULL when the
- * trace is not sampled. `url` and the strings are copied into the arena when recorded. */
+ * trace is not sampled. name and method must live as long as the request; host, target and
+ * query are copied (into the backend URL) when the span is recorded. */
 eg_client_span *eg_trace_client_begin(eg_trace *t, eg_arena *a, const char *name, const char *method,
                                       const char *scheme, const char *host, uint16_t port,
                                       const char *target, const char *query, uint8_t span_id[8]);
