@@ -13,6 +13,7 @@
 #include <string.h>
 #include "buf.h"
 #include "stats.h"
+#include "tracing.h"
 
 /* Upper bounds of the duration histogram, in microseconds and as printed. A recorded
  * bucket counts under a bound when its low edge is below it, so a bound may take values up
@@ -172,6 +173,33 @@ static void render_health(eg_buf *b, const common_labels *c, eg_supervisor *s)
     free(v);
 }
 
+/* Tracing's export counters (process-wide), once anything was traced. */
+static void render_tracing(eg_buf *b, const common_labels *c)
+{
+    eg_trace_counters t;
+    eg_trace_counters_get(&t);
+    if (!t.spans_exported && !t.spans_dropped && !t.batches_failed)
+        return;
+    static const char *const keys[EG_STAT_MAX_LABELS] = { NULL };
+    char *const values[EG_STAT_MAX_LABELS] = { NULL };
+    const struct {
+        const char *name, *help;
+        uint64_t v;
+    } rows[] = {
+        { "tracing_spans_exported_total", "Spans the collectors accepted.", t.spans_exported },
+        { "tracing_spans_dropped_total", "Spans dropped: export queue full, or collector name not resolved.",
+          t.spans_dropped },
+        { "tracing_export_failures_total", "Batches of spans a collector refused or did not answer.",
+          t.batches_failed },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        eg_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s", rows[i].name, rows[i].help, rows[i].name,
+                      rows[i].name);
+        put_labels(b, c, keys, values, NULL);
+        eg_buf_printf(b, " %llu\n", (unsigned long long)rows[i].v);
+    }
+}
+
 static int by_name(const void *a, const void *b)
 {
     return strcmp(((const member *)a)->set->name, ((const member *)b)->set->name);
@@ -207,5 +235,6 @@ char *eg_prometheus_render(eg_supervisor *s, const char *cluster, const char *me
             free(m[i].total);
         free(m);
     }
+    render_tracing(&b, &c);
     return eg_buf_steal(&b, len);
 }

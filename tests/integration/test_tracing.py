@@ -11,6 +11,8 @@ import gzip
 import http.server
 import json
 import re
+import shutil
+import subprocess
 import threading
 import time
 
@@ -314,6 +316,17 @@ def test_tracing_queue_full_drops():
     time.sleep(3)
     got = len([s for s in collector.otlp_spans() if attrs(s).get("url.path", "").startswith("/q/")])
     assert 0 < got < 30, got
+    # The drops are counted, in the Prometheus text (which promtool accepts).
+    status, _, text = gw.api("GET", "/apis/v2/metrics")
+    assert status == 200
+    counters = dict(re.findall(r"^(tracing_\w+)\{[^}]*\} (\d+)$", text, re.M))
+    assert int(counters["tracing_spans_dropped_total"]) > 0, counters
+    assert int(counters["tracing_spans_exported_total"]) >= got, counters
+    promtool = shutil.which("promtool")
+    if promtool:  # the Debian package prometheus; test_statistics insists on it
+        check = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True,
+                               timeout=60)
+        assert check.returncode == 0, check.stdout + check.stderr
     gw.check_sanitizer_reports()
 
 
