@@ -98,7 +98,7 @@ static bool dec_otlp(eg_dec *d, const eg_node *m, eg_tracing_spec *s)
         !eg_dec_bool(d, m, "insecure", &insecure, false) || !eg_dec_string(d, m, "compression", &compression, false))
         goto out;
     if (strcmp(protocol, "grpc") == 0) {
-        eg_dec_fail(d, "protocol", "grpc is not supported: use protocol http (OTLP/HTTP, port 4318)");
+        eg_dec_fail(d, "protocol", "grpc is not supported yet: use protocol http (OTLP/HTTP, port 4318)");
         goto out;
     }
     if (strcmp(protocol, "http") != 0) {
@@ -165,7 +165,7 @@ static bool dec_exporter(eg_dec *d, const eg_node *m, eg_tracing_spec *s)
     if (!eg_dec_ok(d))
         goto out;
     if (jaeger) {
-        eg_dec_fail(d, "jaeger", "the jaeger exporter is not supported: Jaeger accepts OTLP, use otlp "
+        eg_dec_fail(d, "jaeger", "the jaeger exporter is not supported yet: Jaeger accepts OTLP, use otlp "
                                  "(protocol http, endpoint http://jaeger:4318/v1/traces)");
         goto out;
     }
