@@ -242,15 +242,22 @@ def take_sanitizer_reports():
     return found
 
 
-def _tail(path, lines):
+def _tail(path, lines, skip=None):
+    """The last `lines` lines of a log (those `skip` does not reject)."""
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 64 * 1024))
+            f.seek(max(0, f.tell() - (4 << 20 if skip else 64 << 10)))
             data = f.read().decode("utf-8", "replace")
     except OSError:
         return ""
-    return "\n".join(data.splitlines()[-lines:])
+    kept = [l for l in data.splitlines() if not (skip and skip(l))]
+    return "\n".join(kept[-lines:])
+
+
+def _is_access_log_line(line):
+    # Easegress's access log layout starts "[time] [": the server's own lines start with a date.
+    return line.startswith("[") and "] [" in line[:60]
 
 
 # ---------------------------------------------------------------------------
@@ -813,7 +820,8 @@ class Gateway:
             self._kill_group()
 
     def log_tail(self, lines=40):
-        return _tail(self.log_path, lines)
+        # The server's own lines: access log lines (on stdout by default) would hide them.
+        return _tail(self.log_path, lines, skip=_is_access_log_line)
 
     def log_text(self):
         try:
