@@ -84,11 +84,15 @@ static const command *find_command(const char *word)
 
 static const char global_flags[] =
     "Global Flags:\n"
-    "  -h, --help                 help for egctl\n"
-    "  -o, --output string        Output format(default, json, yaml) (default \"default\")\n"
-    "      --server string        The address of the Easegress endpoint (default "
+    "  -h, --help                     help for egctl\n"
+    "      --force-tls                Whether to forcibly use https, if not, client will use http firstly\n"
+    "                                 and retry with https on demand (the server refused plain HTTP)\n"
+    "      --insecure-skip-verify     Do not verify the server's certificate chain and host name\n"
+    "  -o, --output string            Output format(default, json, yaml) (default \"default\")\n"
+    "      --server string            The address of the Easegress endpoint (default "
     EGCTL_DEFAULT_SERVER ", or $EGCTL_SERVER,\n"
-    "                             or the current context's server in ~/.egctlrc)\n";
+    "                                 or the current context's server in ~/.egctlrc;\n"
+    "                                 https://HOST:PORT for TLS)\n";
 
 static void print_top_help(void)
 {
@@ -257,6 +261,8 @@ static void free_ctl(egctl *ctl)
     eg_node_free(ctl->resources_doc);
     free(ctl->authorization);
     free(ctl->config_server);
+    egctl_tls_settings_free(&ctl->tls);
+    SSL_CTX_free(ctl->tls_ctx);
     free(ctl->err);
     egctl_opts_free(&ctl->opts);
 }
@@ -311,7 +317,12 @@ int main(int argc, char **argv)
         return finish(&ctl, c->run(&ctl, o->nargs - 1, o->args + 1));
     if (egctl_config_apply(&ctl) != 0)
         return finish(&ctl, -1);
-    if (egctl_parse_server(o->server, ctl.host, sizeof ctl.host, &ctl.port, err, sizeof err) != 0)
+    bool https = false;
+    if (egctl_parse_server(o->server, ctl.host, sizeof ctl.host, &ctl.port, &https, err,
+                           sizeof err) != 0)
         return finish(&ctl, egctl_fail(&ctl, "%s", err));
+    /* Easegress's MakeURL: https:// wins, else --force-tls or a context with TLS settings. */
+    ctl.tls.insecure_skip_verify = o->insecure_skip_verify;
+    ctl.use_tls = https || o->force_tls || egctl_tls_settings_want_tls(&ctl.tls);
     return finish(&ctl, c->run(&ctl, o->nargs - 1, o->args + 1));
 }
