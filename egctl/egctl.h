@@ -120,12 +120,15 @@ int egctl_cmd_member(egctl *ctl, int argc, char **argv);
 int egctl_cmd_object(egctl *ctl, int argc, char **argv);
 
 /* Custom data (cmd_customdata.c): which resource an argument or document kind names
- * (0: neither), and its create/apply, get and delete. */
+ * (0: neither), and its create/apply, get, describe and delete. */
 enum { EGCTL_CDK = 1, EGCTL_CD = 2 };
 int egctl_customdata_resource(const char *arg);
 int egctl_customdata_submit(egctl *ctl, const egctl_spec *s, bool apply);
 int egctl_customdata_get(egctl *ctl, int which, int argc, char **argv);
 int egctl_customdata_delete(egctl *ctl, int which, int argc, char **argv);
+int egctl_customdata_describe(egctl *ctl, int which, int argc, char **argv);
+/* edit customdatakind NAME, edit customdata KIND [ID] (cmd_edit.c). */
+int egctl_customdata_edit(egctl *ctl, int which, int argc, char **argv);
 
 /* The members table and description, shared by get/describe and the old member command. */
 int egctl_get_members(egctl *ctl, const char *name);
