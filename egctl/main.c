@@ -138,11 +138,13 @@ static const help_entry helps[] = {
     {"edit", NULL,
      "Edit a resource: its YAML opens in $EGCTL_EDITOR (default vi); saved changes are\n"
      "applied. On an error the edited file is kept and its path printed.\n\n"
-     "Usage:\n  egctl edit <resource> <name>\n\n"
+     "Usage:\n  egctl edit <resource> <name>\n  egctl edit customdata <kind> [<id>]\n\n"
      "Examples:\n"
      "  # Edit a resource with name\n  egctl edit <resource> <name>\n\n"
      "  # Edit a resource with nano\n  env EGCTL_EDITOR=nano egctl edit <resource> <name>\n\n"
-     "  # Edit a httpserver with name\n  egctl edit httpserver httpserver-demo\n"},
+     "  # Edit a httpserver with name\n  egctl edit httpserver httpserver-demo\n\n"
+     "  # Edit all custom data with kind name\n  egctl edit customdata kind1\n\n"
+     "  # Edit custom data with kind name and id name\n  egctl edit customdata kind1 data1\n"},
     {"logs", NULL,
      "Print the logs of Easegress server\n\n"
      "Usage:\n  egctl logs [--tail N] [-f]\n  egctl logs get-level\n  egctl logs set-level debug|info\n\n"
@@ -197,6 +199,8 @@ static const help_entry helps[] = {
      "  # Describe all pipelines\n  egctl describe pipeline\n\n"
      "  # Describe pipelines with verbose information\n  egctl describe pipeline -v\n\n"
      "  # Describe all members\n  egctl describe member\n\n"
+     "  # Describe a customdata kind\n  egctl describe customdatakind <name>\n\n"
+     "  # Describe a customdata of given kind\n  egctl describe customdata <kind> <name>\n\n"
      "Flags:\n  -v, --verbose   Print verbose information\n"
      "      --all-namespaces     describe resources in all namespaces\n"
      "      --namespace string   the namespace of the objects\n"},
