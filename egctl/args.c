@@ -31,7 +31,6 @@ static const flag_def flag_defs[] = {
     {"file", 'f', true, F_FILE},
     {"all", 0, false, F_ALL},
     {"verbose", 'v', false, F_VERBOSE},
-    /* Accepted for Easegress compatibility: without TLS there is nothing to verify. */
     {"insecure-skip-verify", 0, false, F_INSECURE},
     {"force-tls", 0, false, F_FORCE_TLS},
     {"tail", 0, true, F_TAIL},
@@ -132,6 +131,7 @@ static int apply_flag(egctl_opts *o, const flag_def *f, const char *value, const
         o->flags_seen |= EGCTL_FLAG_VERBOSE;
         break;
     case F_INSECURE:
+        o->insecure_skip_verify = b;
         break;
     case F_TAIL: {
         char *end;
@@ -180,10 +180,7 @@ static int apply_flag(egctl_opts *o, const flag_def *f, const char *value, const
         o->flags_seen |= EGCTL_FLAG_ALL_NAMESPACES;
         break;
     case F_FORCE_TLS:
-        if (b) {
-            snprintf(err, errlen, "--force-tls: this egctl speaks plain HTTP only");
-            return -1;
-        }
+        o->force_tls = b;
         break;
     }
     return 0;
@@ -337,16 +334,17 @@ const char *egctl_flag_name(unsigned given, unsigned allowed)
     return NULL;
 }
 
-int egctl_parse_server(const char *server, char *host, size_t hostlen, int *port,
+int egctl_parse_server(const char *server, char *host, size_t hostlen, int *port, bool *tls,
                        char *err, size_t errlen)
 {
     const char *s = server;
+    *tls = false;
     if (strncasecmp(s, "https://", 8) == 0) {
-        snprintf(err, errlen, "%s: this egctl speaks plain HTTP only", server);
-        return -1;
-    }
-    if (strncasecmp(s, "http://", 7) == 0)
+        s += 8;
+        *tls = true;
+    } else if (strncasecmp(s, "http://", 7) == 0) {
         s += 7;
+    }
     /* Only an empty path (or "/") may follow the authority. */
     size_t alen = strcspn(s, "/");
     if (s[alen] == '/' && s[alen + 1] != '\0') {
@@ -391,7 +389,7 @@ int egctl_parse_server(const char *server, char *host, size_t hostlen, int *port
     memcpy(host, hstart, hlen);
     host[hlen] = '\0';
 
-    *port = 80; /* as an http:// URL without a port */
+    *port = *tls ? 443 : 80; /* as a URL without a port */
     if (portp) {
         const char *pend = s + alen;
         long v = 0;

@@ -38,6 +38,8 @@ typedef struct {
     /* Global flags */
     const char *server;       /* as given (flag, else EGCTL_SERVER, else the default) */
     bool server_given;        /* by the flag or EGCTL_SERVER: ~/.egctlrc's server is not used */
+    bool force_tls;           /* --force-tls: HTTPS even to a server given without https:// */
+    bool insecure_skip_verify; /* --insecure-skip-verify: no certificate or name checks */
     egctl_output output;
     bool help;
     /* Command flags */
@@ -67,9 +69,10 @@ void egctl_opts_free(egctl_opts *o);
 /* The flag name to report for the first flag in `given` that is not in `allowed`, or NULL. */
 const char *egctl_flag_name(unsigned given, unsigned allowed);
 
-/* "HOST:PORT", "HOST", "http://HOST:PORT[/]" or "[v6]:PORT" -> host and port.
- * The host of a bracketed IPv6 address comes back without brackets. */
-int egctl_parse_server(const char *server, char *host, size_t hostlen, int *port,
+/* "HOST:PORT", "HOST", "http(s)://HOST:PORT[/]" or "[v6]:PORT" -> host and port, and
+ * whether the address says https:// (*tls). The host of a bracketed IPv6 address comes
+ * back without brackets. A missing port is 80, or 443 after https://. */
+int egctl_parse_server(const char *server, char *host, size_t hostlen, int *port, bool *tls,
                        char *err, size_t errlen);
 
 /* An entry of /apis/v2/object-api-resources; strings are borrowed. */

@@ -7,6 +7,9 @@
  *                                  to /customdata/<kind>/items)
  *   egctl get customdatakind [NAME]        table NAME ID-FIELD JSON-SCHEMA DATA-NUM
  *   egctl get customdata KIND [ID]         table <ID-FIELD>
+ *   egctl describe customdatakind [NAME]   each kind's fields, name first
+ *   egctl describe customdata KIND [ID]    each item's fields, its id field first
+ *   egctl edit customdatakind NAME | customdata KIND [ID]   (cmd_edit.c)
  *   egctl delete customdatakind NAME... | --all
  *   egctl delete customdata KIND ID... | --all
  * -o json|yaml prints the server's answers instead of the tables. */
@@ -193,6 +196,56 @@ int egctl_customdata_get(egctl *ctl, int which, int argc, char **argv)
         }
     }
     free(p);
+    eg_node_free(doc);
+    eg_node_free(kind);
+    return rc;
+}
+
+int egctl_customdata_describe(egctl *ctl, int which, int argc, char **argv)
+{
+    if (which == EGCTL_CD && argc < 1)
+        return egctl_fail(ctl, "no custom data kind specified");
+    if (argc > (which == EGCTL_CD ? 2 : 1))
+        return egctl_fail(ctl, "invalid args");
+    char *p;
+    if (which == EGCTL_CDK)
+        p = argc ? path_of(ctl, "/customdatakinds/%s%s", argv[0], NULL) : strdup("/customdatakinds");
+    else
+        p = argc == 2 ? path_of(ctl, "/customdata/%s/%s", argv[0], argv[1])
+                      : path_of(ctl, "/customdata/%s%s", argv[0], NULL);
+    eg_node *doc = NULL, *kind = NULL;
+    int rc = p ? egctl_call_json(ctl, "GET", p, NULL, &doc) : egctl_fail(ctl, "out of memory");
+    free(p);
+    if (rc == 0 && !doc)
+        rc = egctl_fail(ctl, "empty answer");
+    if (rc == 0 && ctl->opts.output != EGCTL_OUT_DEFAULT) {
+        rc = egctl_print_doc(ctl, doc, true);
+    } else if (rc == 0) {
+        /* Easegress's PrintMapInterface: the kind's name, or the item's id, leads. */
+        const char *front = "name";
+        if (which == EGCTL_CD) {
+            char *kp = path_of(ctl, "/customdatakinds/%s%s", argv[0], NULL);
+            rc = kp ? egctl_call_json(ctl, "GET", kp, NULL, &kind) : -1;
+            free(kp);
+            if (rc == 0 && kind)
+                front = str_or(kind, "idField", "name");
+        }
+        if (rc == 0) {
+            eg_node *const *maps = doc->type == EG_NODE_SEQ ? doc->items : &doc;
+            size_t n = doc->type == EG_NODE_SEQ ? doc->count : 1;
+            rc = egctl_print_described(ctl, maps, n, &front, 1, NULL, 0);
+        }
+    }
+    if (rc != 0) {
+        if (which == EGCTL_CDK && argc)
+            egctl_fail_wrap(ctl, "describe CustomDataKind %s", argv[0]);
+        else if (which == EGCTL_CDK)
+            egctl_fail_wrap(ctl, "describe all CustomDataKind");
+        else if (argc == 2)
+            egctl_fail_wrap(ctl, "describe CustomData with id %s for kind %s", argv[1], argv[0]);
+        else
+            egctl_fail_wrap(ctl, "describe CustomData for kind %s", argv[0]);
+    }
     eg_node_free(doc);
     eg_node_free(kind);
     return rc;

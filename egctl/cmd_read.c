@@ -176,8 +176,24 @@ static int get_objects(egctl *ctl, const char *kind, const char *name)
     return rc;
 }
 
-/* `get all`: every object, then the members (Easegress also lists custom data kinds,
- * which this server does not have). A failing part does not hide the others. */
+/* Add the reason of a failed part of `get all` to *errs ("; " between parts). */
+static void collect_err(egctl *ctl, char **errs)
+{
+    char *both = NULL;
+    if (!*errs) {
+        *errs = ctl->err;
+    } else if (asprintf(&both, "%s; %s", *errs, ctl->err ? ctl->err : "") >= 0) {
+        free(*errs);
+        free(ctl->err);
+        *errs = both;
+    } else {
+        free(ctl->err);
+    }
+    ctl->err = NULL;
+}
+
+/* `get all`: every object, then the members and the custom data kinds, as Easegress's
+ * getAllResources. A failing part does not hide the others. */
 static int get_all(egctl *ctl)
 {
     char *errs = NULL;
@@ -202,34 +218,24 @@ static int get_all(egctl *ctl)
         return -1; /* no server: the members cannot be asked either */
     else {
         egctl_fail_wrap(ctl, "get resource");
-        errs = ctl->err;
-        ctl->err = NULL;
+        collect_err(ctl, &errs);
     }
-    /* Members belong to no namespace: Easegress lists them for the default one only. */
-    if (ctl->opts.namespace && strcmp(ctl->opts.namespace, "default") != 0) {
-        if (!errs)
-            return 0;
-        free(ctl->err);
-        ctl->err = errs;
-        return -1;
+    /* Members and custom data kinds belong to no namespace: Easegress lists them for the
+     * default one only. */
+    if (!ctl->opts.namespace || strcmp(ctl->opts.namespace, "default") == 0) {
+        if (egctl_get_members(ctl, NULL) == 0)
+            putchar('\n');
+        else
+            collect_err(ctl, &errs);
+        if (egctl_customdata_get(ctl, EGCTL_CDK, 0, NULL) == 0)
+            putchar('\n');
+        else
+            collect_err(ctl, &errs);
     }
-
-    int mrc = egctl_get_members(ctl, NULL);
-    if (mrc == 0)
-        putchar('\n');
     if (!errs)
-        return mrc;
-    if (mrc != 0) { /* both failed: one line with both reasons */
-        char *both = NULL;
-        if (asprintf(&both, "%s; %s", errs, ctl->err) >= 0) {
-            free(ctl->err);
-            ctl->err = both;
-        }
-        free(errs);
-    } else {
-        free(ctl->err);
-        ctl->err = errs;
-    }
+        return 0;
+    free(ctl->err);
+    ctl->err = errs;
     return -1;
 }
 
@@ -384,6 +390,9 @@ int egctl_cmd_describe(egctl *ctl, int argc, char **argv)
 {
     if (argc == 0)
         return egctl_fail(ctl, "no resource specified");
+    if (egctl_customdata_resource(argv[0]))
+        return egctl_customdata_describe(ctl, egctl_customdata_resource(argv[0]), argc - 1,
+                                         argv + 1);
     if (strcmp(argv[0], "all") == 0 && argc != 1)
         return egctl_fail(ctl, "no more args allowed for arg 'all'");
     if (argc > 2)

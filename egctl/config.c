@@ -7,9 +7,10 @@
  *   users:    [{name, user: {username, password, client-certificate(-data), client-key(-data)}}]
  *
  * The current context gives the server (unless --server or EGCTL_SERVER says otherwise,
- * Easegress's "flag > config > default") and the user, whose username/password go as basic
- * auth on every request. Certificates are read and kept, but this egctl speaks plain HTTP:
- * a context that asks for TLS is refused with a clear error rather than silently downgraded.
+ * Easegress's "flag > config > default"), the user, whose username/password go as basic
+ * auth on every request, and the TLS settings (tls.h): the cluster's CA, the user's client
+ * certificate and key, each a file name or base64 PEM (-data). A context with a CA or a
+ * client certificate makes egctl speak HTTPS, as Easegress's UseHTTPS does.
  */
 #define _GNU_SOURCE
 #include "egctl.h"
@@ -145,6 +146,42 @@ static char *basic_auth(const char *user, const char *pass)
     return out;
 }
 
+/* A file name setting, copied into *dst. */
+static int take_file(egctl *ctl, const eg_node *entry, const char *inner, const char *key,
+                     char **dst)
+{
+    const char *v = inner_str(entry, inner, key);
+    if (v && !(*dst = strdup(v)))
+        return egctl_fail(ctl, "out of memory");
+    return 0;
+}
+
+/* A -data setting: base64 PEM, decoded into *dst (as Go decodes a []byte field). */
+static int take_data(egctl *ctl, const eg_node *entry, const char *inner, const char *key,
+                     unsigned char **dst, size_t *len)
+{
+    const char *v = inner_str(entry, inner, key);
+    if (v && egctl_base64_decode(v, strlen(v), dst, len) != 0)
+        return egctl_fail(ctl, "%s of %s %s in ~/.egctlrc is not valid base64", key, inner,
+                          eg_node_str(entry, "name"));
+    return 0;
+}
+
+static int take_tls(egctl *ctl, const eg_node *cluster, const eg_node *user)
+{
+    egctl_tls_settings *t = &ctl->tls;
+    if (take_file(ctl, cluster, "cluster", "certificate-authority", &t->ca_file) != 0 ||
+        take_data(ctl, cluster, "cluster", "certificate-authority-data", &t->ca_pem,
+                  &t->ca_pem_len) != 0 ||
+        take_file(ctl, user, "user", "client-certificate", &t->cert_file) != 0 ||
+        take_data(ctl, user, "user", "client-certificate-data", &t->cert_pem,
+                  &t->cert_pem_len) != 0 ||
+        take_file(ctl, user, "user", "client-key", &t->key_file) != 0 ||
+        take_data(ctl, user, "user", "client-key-data", &t->key_pem, &t->key_pem_len) != 0)
+        return -1;
+    return 0;
+}
+
 int egctl_config_apply(egctl *ctl)
 {
     eg_node *doc;
@@ -155,22 +192,8 @@ int egctl_config_apply(egctl *ctl)
     rc = current(ctl, doc, &ctx, &cluster, &user);
     if (rc == 0) {
         const char *server = inner_str(cluster, "cluster", "server");
-        static const char *const cluster_tls[] = {"certificate-authority",
-                                                  "certificate-authority-data"};
-        static const char *const user_tls[] = {"client-certificate", "client-certificate-data",
-                                               "client-key", "client-key-data"};
-        const char *tls = NULL;
-        for (size_t i = 0; i < 2 && !tls; i++)
-            if (inner_str(cluster, "cluster", cluster_tls[i]))
-                tls = cluster_tls[i];
-        for (size_t i = 0; i < 4 && !tls; i++)
-            if (inner_str(user, "user", user_tls[i]))
-                tls = user_tls[i];
-        if (tls) {
-            rc = egctl_fail(ctl, "context %s in ~/.egctlrc sets %s, so it wants HTTPS to the "
-                            "admin API, which this egctl does not support yet",
-                            eg_node_str(ctx, "name"), tls);
-        } else {
+        rc = take_tls(ctl, cluster, user);
+        if (rc == 0) {
             if (server && !ctl->opts.server_given) {
                 free(ctl->config_server);
                 ctl->config_server = strdup(server);

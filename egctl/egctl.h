@@ -11,6 +11,7 @@
 
 #include "args.h"
 #include "node.h"
+#include "tls.h"
 
 typedef struct {
     egctl_opts opts;
@@ -20,6 +21,10 @@ typedef struct {
     bool err_final;         /* a transport failure: commands do not prefix it */
     char *authorization;    /* "Basic ..." from ~/.egctlrc's user, NULL for none */
     char *config_server;    /* the server ~/.egctlrc named (opts.server may point here) */
+    egctl_tls_settings tls; /* CA, client certificate, --insecure-skip-verify */
+    bool use_tls;           /* speak HTTPS: https:// server, --force-tls, a context with a
+                             * CA or client certificate, or a plain request refused */
+    SSL_CTX *tls_ctx;       /* built from `tls` when first needed */
     eg_node *resources_doc; /* cached answer of /object-api-resources */
     egctl_resource *resources;
     size_t nresources;
@@ -92,7 +97,7 @@ void egctl_age_of(const eg_node *value, char *buf, size_t len);
 
 /* ---- ~/.egctlrc (config.c) */
 /* Use the current context of ~/.egctlrc, if there is one: its server (unless --server or
- * EGCTL_SERVER was given) and its user's basic auth. Refuses a context that wants TLS. */
+ * EGCTL_SERVER was given), its user's basic auth, and its TLS settings (into ctl->tls). */
 int egctl_config_apply(egctl *ctl);
 
 /* ---- commands: each gets the positional arguments after its own name */
@@ -115,12 +120,15 @@ int egctl_cmd_member(egctl *ctl, int argc, char **argv);
 int egctl_cmd_object(egctl *ctl, int argc, char **argv);
 
 /* Custom data (cmd_customdata.c): which resource an argument or document kind names
- * (0: neither), and its create/apply, get and delete. */
+ * (0: neither), and its create/apply, get, describe and delete. */
 enum { EGCTL_CDK = 1, EGCTL_CD = 2 };
 int egctl_customdata_resource(const char *arg);
 int egctl_customdata_submit(egctl *ctl, const egctl_spec *s, bool apply);
 int egctl_customdata_get(egctl *ctl, int which, int argc, char **argv);
 int egctl_customdata_delete(egctl *ctl, int which, int argc, char **argv);
+int egctl_customdata_describe(egctl *ctl, int which, int argc, char **argv);
+/* edit customdatakind NAME, edit customdata KIND [ID] (cmd_edit.c). */
+int egctl_customdata_edit(egctl *ctl, int which, int argc, char **argv);
 
 /* The members table and description, shared by get/describe and the old member command. */
 int egctl_get_members(egctl *ctl, const char *name);

@@ -84,11 +84,15 @@ static const command *find_command(const char *word)
 
 static const char global_flags[] =
     "Global Flags:\n"
-    "  -h, --help                 help for egctl\n"
-    "  -o, --output string        Output format(default, json, yaml) (default \"default\")\n"
-    "      --server string        The address of the Easegress endpoint (default "
+    "  -h, --help                     help for egctl\n"
+    "      --force-tls                Whether to forcibly use https, if not, client will use http firstly\n"
+    "                                 and retry with https on demand (the server refused plain HTTP)\n"
+    "      --insecure-skip-verify     Do not verify the server's certificate chain and host name\n"
+    "  -o, --output string            Output format(default, json, yaml) (default \"default\")\n"
+    "      --server string            The address of the Easegress endpoint (default "
     EGCTL_DEFAULT_SERVER ", or $EGCTL_SERVER,\n"
-    "                             or the current context's server in ~/.egctlrc)\n";
+    "                                 or the current context's server in ~/.egctlrc;\n"
+    "                                 https://HOST:PORT for TLS)\n";
 
 static void print_top_help(void)
 {
@@ -134,11 +138,13 @@ static const help_entry helps[] = {
     {"edit", NULL,
      "Edit a resource: its YAML opens in $EGCTL_EDITOR (default vi); saved changes are\n"
      "applied. On an error the edited file is kept and its path printed.\n\n"
-     "Usage:\n  egctl edit <resource> <name>\n\n"
+     "Usage:\n  egctl edit <resource> <name>\n  egctl edit customdata <kind> [<id>]\n\n"
      "Examples:\n"
      "  # Edit a resource with name\n  egctl edit <resource> <name>\n\n"
      "  # Edit a resource with nano\n  env EGCTL_EDITOR=nano egctl edit <resource> <name>\n\n"
-     "  # Edit a httpserver with name\n  egctl edit httpserver httpserver-demo\n"},
+     "  # Edit a httpserver with name\n  egctl edit httpserver httpserver-demo\n\n"
+     "  # Edit all custom data with kind name\n  egctl edit customdata kind1\n\n"
+     "  # Edit custom data with kind name and id name\n  egctl edit customdata kind1 data1\n"},
     {"logs", NULL,
      "Print the logs of Easegress server\n\n"
      "Usage:\n  egctl logs [--tail N] [-f]\n  egctl logs get-level\n  egctl logs set-level debug|info\n\n"
@@ -193,6 +199,8 @@ static const help_entry helps[] = {
      "  # Describe all pipelines\n  egctl describe pipeline\n\n"
      "  # Describe pipelines with verbose information\n  egctl describe pipeline -v\n\n"
      "  # Describe all members\n  egctl describe member\n\n"
+     "  # Describe a customdata kind\n  egctl describe customdatakind <name>\n\n"
+     "  # Describe a customdata of given kind\n  egctl describe customdata <kind> <name>\n\n"
      "Flags:\n  -v, --verbose   Print verbose information\n"
      "      --all-namespaces     describe resources in all namespaces\n"
      "      --namespace string   the namespace of the objects\n"},
@@ -257,6 +265,8 @@ static void free_ctl(egctl *ctl)
     eg_node_free(ctl->resources_doc);
     free(ctl->authorization);
     free(ctl->config_server);
+    egctl_tls_settings_free(&ctl->tls);
+    SSL_CTX_free(ctl->tls_ctx);
     free(ctl->err);
     egctl_opts_free(&ctl->opts);
 }
@@ -311,7 +321,12 @@ int main(int argc, char **argv)
         return finish(&ctl, c->run(&ctl, o->nargs - 1, o->args + 1));
     if (egctl_config_apply(&ctl) != 0)
         return finish(&ctl, -1);
-    if (egctl_parse_server(o->server, ctl.host, sizeof ctl.host, &ctl.port, err, sizeof err) != 0)
+    bool https = false;
+    if (egctl_parse_server(o->server, ctl.host, sizeof ctl.host, &ctl.port, &https, err,
+                           sizeof err) != 0)
         return finish(&ctl, egctl_fail(&ctl, "%s", err));
+    /* Easegress's MakeURL: https:// wins, else --force-tls or a context with TLS settings. */
+    ctl.tls.insecure_skip_verify = o->insecure_skip_verify;
+    ctl.use_tls = https || o->force_tls || egctl_tls_settings_want_tls(&ctl.tls);
     return finish(&ctl, c->run(&ctl, o->nargs - 1, o->args + 1));
 }

@@ -1088,3 +1088,57 @@ def setup_proxy(gw, port, mirror_urls, prefix="/pipeline", policy="roundRobin",
     gw.create(http_server(server_name, port, [("pathPrefix: %s" % prefix, pipeline_name)]))
     gw.create(proxy_pipeline(pipeline_name, mirror_urls, policy=policy, **kw))
     wait_status(port, prefix, 200)
+
+
+# ---------------------------------------------------------------------------
+# nginx (Debian's nginx-light), for tests that compare with it or put it in front
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+class Nginx:
+    """Real nginx on a rendered configuration, in the foreground, as any user."""
+
+    def __init__(self, directory, conf):
+        self.dir = directory
+        self.conf = conf
+        self.proc = None
+        register(self)
+
+    def start(self, ports):
+        log = open(os.path.join(self.dir, "nginx.out"), "ab")
+        glob = "daemon off; pid %s;" % os.path.join(self.dir, "nginx.pid")
+        if os.geteuid() == 0:
+            glob += " user root;"  # workers as nobody could not enter the 0700 temp dir
+        self.proc = subprocess.Popen(
+            [NGINX, "-p", self.dir + "/", "-c", self.conf, "-e",
+             os.path.join(self.dir, "error.log"), "-g", glob],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        for port in ports:
+            def up(port=port):
+                if self.proc.poll() is not None:
+                    raise AssertionError("nginx exited: %s" % self.log_tail())
+                return port_open(port)
+            wait_until(up, 10, what="nginx on %d" % port)
+        return self
+
+    def log_tail(self, lines=40):
+        out = ""
+        for name in ("nginx.out", "error.log"):
+            path = os.path.join(self.dir, name)
+            if os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    out += f.read()[-3000:]
+        return out
+
+    def close(self):
+        unregister(self)
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: fast shutdown
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
