@@ -93,7 +93,7 @@ $(BIN)/egctl: $(EGCTL_OBJ) $(LIBEG)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $(EGCTL_OBJ) $(LIBEG) $(LDLIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBEG)
+$(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard egctl/*.c egctl/*.h) $(LIBEG)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBEG) $(LDLIBS)
 
