@@ -10,6 +10,7 @@
 #include "lua_api.h"
 #include "tracing.h"
 #include "upstream.h"
+#include "url.h"
 #include "worker.h"
 
 typedef struct {
@@ -211,35 +212,17 @@ static const char *parse_url(const char *url, http_op *op, const char **target)
         return "https is not supported by eg.http.request yet";
     if (strncmp(url, "http://", 7) != 0)
         return "the url must start with http://";
-    const char *p = url + 7;
-    const char *end = p + strcspn(p, "/?#");
-    const char *hs = p, *he;
-    const char *port = NULL;
-    if (*p == '[') {
-        hs = p + 1;
-        he = memchr(hs, ']', (size_t)(end - hs));
-        if (!he)
-            return "bad IPv6 host in url";
-        if (he + 1 < end && he[1] == ':')
-            port = he + 2;
-    } else {
-        he = memchr(p, ':', (size_t)(end - p));
-        if (he)
-            port = he + 1;
-        else
-            he = end;
-    }
-    size_t hl = (size_t)(he - hs);
-    if (hl == 0 || hl >= sizeof op->host)
+    eg_url_parts u;
+    const char *why = eg_url_split(url, false, &u);
+    if (why)
+        return why;
+    if (u.host_len >= sizeof op->host)
         return "bad host in url";
-    memcpy(op->host, hs, hl);
-    op->host[hl] = 0;
-    size_t pl = port ? (size_t)(end - port) : 0;
-    if (port && (pl == 0 || pl > 5 || strspn(port, "0123456789") < pl))
-        return "bad port in url";
-    snprintf(op->port, sizeof op->port, "%.*s", port ? (int)pl : 2, port ? port : "80");
+    memcpy(op->host, u.host, u.host_len);
+    op->host[u.host_len] = 0;
+    snprintf(op->port, sizeof op->port, "%u", (unsigned)(uint16_t)(u.port > 0 ? u.port : 80));
     snprintf(op->pool_key, sizeof op->pool_key, "%s:%s", op->host, op->port);
-    *target = *end == '/' ? end : *end == '?' ? end : "/";
+    *target = *u.rest == '/' || *u.rest == '?' ? u.rest : "/";
     return NULL;
 }
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "url.h"
 
 static _Atomic uint64_t next_uid = 1;
 
@@ -20,56 +21,27 @@ static _Atomic uint64_t next_uid = 1;
 static bool parse_endpoint(eg_dec *d, const char *field, const char *url, bool allow_bare, uint16_t default_port,
                            const char *default_path, eg_trace_exporter_spec *e)
 {
-    const char *p = url;
     if (strncmp(url, "https://", 8) == 0)
         return eg_dec_fail(d, field, "https endpoints are not supported yet (no TLS client): use an http:// URL");
-    if (strncmp(url, "http://", 7) == 0)
-        p = url + 7;
-    else if (strstr(url, "://"))
+    eg_url_parts u;
+    const char *why = eg_url_split(url, allow_bare, &u);
+    if (u.scheme && !(u.scheme_len == 4 && !strncmp(u.scheme, "http", 4)))
         return eg_dec_fail(d, field, "must be an http:// URL");
-    else if (!allow_bare)
+    if (why && !strcmp(why, "missing scheme"))
         return eg_dec_fail(d, field, "must be an http:// URL");
-    const char *end = p + strcspn(p, "/?#");
-    const char *hs = p, *he, *port = NULL;
-    if (*p == '[') {
-        hs = p + 1;
-        he = memchr(hs, ']', (size_t)(end - hs));
-        if (!he)
-            return eg_dec_fail(d, field, "bad IPv6 host in \"%s\"", url);
-        if (he + 1 < end) {
-            if (he[1] != ':')
-                return eg_dec_fail(d, field, "bad host in \"%s\"", url);
-            port = he + 2;
-        }
-    } else {
-        he = memchr(p, ':', (size_t)(end - p));
-        if (he)
-            port = he + 1;
-        else
-            he = end;
-    }
-    if (he == hs)
-        return eg_dec_fail(d, field, "no host in \"%s\"", url);
-    long portnum = default_port;
-    if (port) {
-        size_t pl = (size_t)(end - port);
-        if (pl == 0 || pl > 5 || strspn(port, "0123456789") < pl)
-            return eg_dec_fail(d, field, "bad port in \"%s\"", url);
-        portnum = strtol(port, NULL, 10);
-        if (portnum < 1 || portnum > 65535)
-            return eg_dec_fail(d, field, "bad port in \"%s\"", url);
-    }
-    if (*end == '#' || strchr(end, '#'))
+    if (why)
+        return eg_dec_fail(d, field, "%s in \"%s\"", why, url);
+    const char *end = u.rest;
+    if (strchr(end, '#'))
         return eg_dec_fail(d, field, "must not have a fragment");
-    e->host = strndup(hs, (size_t)(he - hs));
-    e->port = (uint16_t)portnum;
-    bool v6 = memchr(e->host, ':', strlen(e->host)) != NULL;
+    e->host = strndup(u.host, u.host_len);
+    e->port = (uint16_t)(u.port > 0 ? u.port : default_port);
     size_t hl = strlen(e->host) + 16;
     e->host_header = malloc(hl);
-    if (portnum == 80)
-        snprintf(e->host_header, hl, v6 ? "[%s]" : "%s", e->host);
+    if (e->port == 80)
+        snprintf(e->host_header, hl, u.host_v6 ? "[%s]" : "%s", e->host);
     else
-        snprintf(e->host_header, hl, v6 ? "[%s]:%ld" : "%s:%ld", e->host, portnum);
+        snprintf(e->host_header, hl, u.host_v6 ? "[%s]:%u" : "%s:%u", e->host, e->port);
     if (!*end || strcmp(end, "/") == 0) {
         e->path = strdup(default_path);
     } else if (*end == '?') { /* a query alone: the default path in front of it */
