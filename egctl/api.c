@@ -108,14 +108,37 @@ static int fail_from_answer(egctl *ctl, int status, const char *body, size_t len
 
 static void server_label(const egctl *ctl, char *buf, size_t len)
 {
+    const char *scheme = ctl->use_tls ? "https://" : "";
     if (strchr(ctl->host, ':'))
-        snprintf(buf, len, "[%s]:%d", ctl->host, ctl->port);
+        snprintf(buf, len, "%s[%s]:%d", scheme, ctl->host, ctl->port);
     else
-        snprintf(buf, len, "%s:%d", ctl->host, ctl->port);
+        snprintf(buf, len, "%s%s:%d", scheme, ctl->host, ctl->port);
 }
 
-int egctl_call(egctl *ctl, const char *method, const char *path, const char *json,
-               egctl_answer *ans)
+/* The TLS context, built once per run from ctl->tls. */
+static SSL_CTX *tls_context(egctl *ctl)
+{
+    if (ctl->tls_ctx)
+        return ctl->tls_ctx;
+    char err[512];
+    ctl->tls_ctx = egctl_tls_ctx_new(&ctl->tls, err, sizeof err);
+    if (!ctl->tls_ctx) {
+        egctl_fail(ctl, "TLS settings: %s", err);
+        ctl->err_final = true;
+    }
+    return ctl->tls_ctx;
+}
+
+static int to_stdout(void *ud, const char *data, size_t len)
+{
+    (void)ud;
+    if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+        return -1;
+    return 0;
+}
+
+static int call(egctl *ctl, const char *method, const char *path, const char *json,
+                egctl_answer *ans, bool stream)
 {
     if (ans)
         memset(ans, 0, sizeof *ans);
@@ -131,16 +154,32 @@ int egctl_call(egctl *ctl, const char *method, const char *path, const char *jso
         .body = json,
         .body_len = json ? strlen(json) : 0,
         .connect_timeout_ms = CONNECT_TIMEOUT_MS,
-        .io_timeout_ms = IO_TIMEOUT_MS,
+        .io_timeout_ms = stream ? 0 : IO_TIMEOUT_MS,
+        .authorization = ctl->authorization,
+        .on_body = stream ? to_stdout : NULL,
     };
+    if (ctl->use_tls && !(req.tls = tls_context(ctl))) {
+        free(full);
+        return -1;
+    }
     egctl_http_resp resp;
     char err[512];
     egctl_http_rc rc = egctl_http_do(&req, &resp, err, sizeof err);
+    if (rc == EGCTL_HTTP_ENEEDTLS) {
+        /* Easegress's "retry with https on demand": the server refused plain HTTP without
+         * processing the request, so it goes again over TLS, as do the run's later ones. */
+        ctl->use_tls = true;
+        if (!(req.tls = tls_context(ctl))) {
+            free(full);
+            return -1;
+        }
+        rc = egctl_http_do(&req, &resp, err, sizeof err);
+    }
     free(full);
     if (rc != EGCTL_HTTP_OK) {
         char label[300];
         server_label(ctl, label, sizeof label);
-        if (rc == EGCTL_HTTP_ECONNECT)
+        if (rc == EGCTL_HTTP_ECONNECT || rc == EGCTL_HTTP_ETLS)
             egctl_fail(ctl, "cannot connect to the admin API at %s: %s", label, err);
         else
             egctl_fail(ctl, "request to the admin API at %s failed: %s", label, err);
@@ -161,6 +200,17 @@ int egctl_call(egctl *ctl, const char *method, const char *path, const char *jso
     }
     egctl_http_resp_free(&resp);
     return out;
+}
+
+int egctl_call(egctl *ctl, const char *method, const char *path, const char *json,
+               egctl_answer *ans)
+{
+    return call(ctl, method, path, json, ans, false);
+}
+
+int egctl_call_stream(egctl *ctl, const char *method, const char *path)
+{
+    return call(ctl, method, path, NULL, NULL, true);
 }
 
 void egctl_answer_free(egctl_answer *ans)

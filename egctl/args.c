@@ -21,7 +21,8 @@ typedef struct {
     int id;
 } flag_def;
 
-enum { F_SERVER, F_OUTPUT, F_HELP, F_FILE, F_ALL, F_VERBOSE, F_INSECURE, F_FORCE_TLS };
+enum { F_SERVER, F_OUTPUT, F_HELP, F_FILE, F_ALL, F_VERBOSE, F_INSECURE, F_FORCE_TLS, F_TAIL,
+       F_FOLLOW, F_PORT, F_RULE, F_TLS_BOOL, F_TLS_VALUE, F_NAMESPACE, F_ALL_NAMESPACES };
 
 static const flag_def flag_defs[] = {
     {"server", 0, true, F_SERVER},
@@ -30,10 +31,25 @@ static const flag_def flag_defs[] = {
     {"file", 'f', true, F_FILE},
     {"all", 0, false, F_ALL},
     {"verbose", 'v', false, F_VERBOSE},
-    /* Accepted for Easegress compatibility: without TLS there is nothing to verify. */
     {"insecure-skip-verify", 0, false, F_INSECURE},
     {"force-tls", 0, false, F_FORCE_TLS},
+    {"tail", 0, true, F_TAIL},
+    {"follow", 0, false, F_FOLLOW}, /* -f is its shorthand under `logs` only */
+    {"port", 0, true, F_PORT},
+    {"rule", 0, true, F_RULE},
+    /* create httpproxy's TLS flags: parsed so that they can be refused by name. */
+    {"tls", 0, false, F_TLS_BOOL},
+    {"auto-cert", 0, false, F_TLS_BOOL},
+    {"ca-cert-file", 0, true, F_TLS_VALUE},
+    {"cert-file", 0, true, F_TLS_VALUE},
+    {"key-file", 0, true, F_TLS_VALUE},
+    {"auto-cert-email", 0, true, F_TLS_VALUE},
+    {"auto-cert-domain-name", 0, true, F_TLS_VALUE},
+    {"dns-provider", 0, true, F_TLS_VALUE},
+    {"namespace", 0, true, F_NAMESPACE},
+    {"all-namespaces", 0, false, F_ALL_NAMESPACES},
 };
+static const flag_def follow_short = {"follow", 'f', false, F_FOLLOW};
 #define NFLAGS (sizeof flag_defs / sizeof flag_defs[0])
 
 static const flag_def *find_long(const char *name, size_t len)
@@ -44,8 +60,11 @@ static const flag_def *find_long(const char *name, size_t len)
     return NULL;
 }
 
-static const flag_def *find_short(char c)
+/* Under `logs`, -f is --follow (cobra flags belong to their command). */
+static const flag_def *find_short(char c, bool logs_command)
 {
+    if (c == 'f' && logs_command)
+        return &follow_short;
     for (size_t i = 0; i < NFLAGS; i++)
         if (flag_defs[i].shorthand == c)
             return &flag_defs[i];
@@ -112,12 +131,56 @@ static int apply_flag(egctl_opts *o, const flag_def *f, const char *value, const
         o->flags_seen |= EGCTL_FLAG_VERBOSE;
         break;
     case F_INSECURE:
+        o->insecure_skip_verify = b;
         break;
-    case F_FORCE_TLS:
-        if (b) {
-            snprintf(err, errlen, "--force-tls: this egctl speaks plain HTTP only");
+    case F_TAIL: {
+        char *end;
+        long v = strtol(value, &end, 10);
+        if (!*value || *end) {
+            snprintf(err, errlen, "invalid argument \"%s\" for \"%s\" flag: strconv.ParseInt: "
+                     "parsing \"%s\": invalid syntax", value, shown, value);
             return -1;
         }
+        o->tail = v;
+        o->flags_seen |= EGCTL_FLAG_TAIL;
+        break;
+    }
+    case F_FOLLOW:
+        o->follow = b;
+        o->flags_seen |= EGCTL_FLAG_FOLLOW;
+        break;
+    case F_PORT: {
+        char *end;
+        long v = strtol(value, &end, 10);
+        if (!*value || *end || v < 1 || v > 65535) {
+            snprintf(err, errlen, "invalid argument \"%s\" for \"%s\" flag: want a port "
+                     "number (1-65535)", value, shown);
+            return -1;
+        }
+        o->port = (int)v;
+        o->flags_seen |= EGCTL_FLAG_PORT;
+        break;
+    }
+    case F_RULE:
+        o->rules[o->nrules++] = value;
+        o->flags_seen |= EGCTL_FLAG_RULE;
+        break;
+    case F_TLS_BOOL:
+    case F_TLS_VALUE:
+        if (!o->tls_flag && (f->id == F_TLS_VALUE || b))
+            o->tls_flag = f->name;
+        o->flags_seen |= EGCTL_FLAG_TLS;
+        break;
+    case F_NAMESPACE:
+        o->namespace = value;
+        o->flags_seen |= EGCTL_FLAG_NAMESPACE;
+        break;
+    case F_ALL_NAMESPACES:
+        o->all_namespaces = b;
+        o->flags_seen |= EGCTL_FLAG_ALL_NAMESPACES;
+        break;
+    case F_FORCE_TLS:
+        o->force_tls = b;
         break;
     }
     return 0;
@@ -128,12 +191,33 @@ int egctl_parse_args(int argc, char **argv, const char *env_server, egctl_opts *
 {
     memset(o, 0, sizeof *o);
     o->output = EGCTL_OUT_DEFAULT;
+    o->tail = 500;
     o->args = calloc((size_t)(argc > 0 ? argc : 1), sizeof *o->args);
-    if (!o->args) {
+    o->rules = calloc((size_t)(argc > 0 ? argc : 1), sizeof *o->rules);
+    if (!o->args || !o->rules) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     const char *server_flag = NULL;
+    bool logs_command = false;
+    /* The command word decides what -f means: find it first, stepping over the values of
+     * the flags that take one (every such flag but -f is long or -o). */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || a[1] == '\0' || strcmp(a, "--") == 0) {
+            if (strcmp(a, "--") == 0)
+                a = i + 1 < argc ? argv[i + 1] : "";
+            logs_command = strcmp(a, "logs") == 0;
+            break;
+        }
+        if (a[1] == '-') {
+            const flag_def *f = find_long(a + 2, strcspn(a + 2, "="));
+            if (f && f->takes_value && !strchr(a, '='))
+                i++;
+        } else if (strcmp(a, "-o") == 0) {
+            i++;
+        }
+    }
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -173,7 +257,7 @@ int egctl_parse_args(int argc, char **argv, const char *env_server, egctl_opts *
         }
         /* -abc: short flags, the last (or one taking a value) may carry its value. */
         for (const char *p = a + 1; *p; p++) {
-            const flag_def *f = find_short(*p);
+            const flag_def *f = find_short(*p, logs_command);
             if (!f) {
                 snprintf(err, errlen, "unknown shorthand flag: '%c' in %s", *p, a);
                 return -1;
@@ -202,18 +286,24 @@ int egctl_parse_args(int argc, char **argv, const char *env_server, egctl_opts *
         }
     }
 
+    o->server_given = true;
     if (server_flag)
         o->server = server_flag;
     else if (env_server && *env_server)
         o->server = env_server;
-    else
+    else {
         o->server = EGCTL_DEFAULT_SERVER;
+        o->server_given = false;
+    }
     return 0;
 }
 
 void egctl_opts_free(egctl_opts *o)
 {
     free(o->args);
+    free(o->rules);
+    o->rules = NULL;
+    o->nrules = 0;
     o->args = NULL;
     o->nargs = 0;
 }
@@ -227,19 +317,34 @@ const char *egctl_flag_name(unsigned given, unsigned allowed)
         return "--all";
     if (extra & EGCTL_FLAG_VERBOSE)
         return "--verbose";
+    if (extra & EGCTL_FLAG_TAIL)
+        return "--tail";
+    if (extra & EGCTL_FLAG_FOLLOW)
+        return "--follow";
+    if (extra & EGCTL_FLAG_PORT)
+        return "--port";
+    if (extra & EGCTL_FLAG_RULE)
+        return "--rule";
+    if (extra & EGCTL_FLAG_TLS)
+        return "--tls";
+    if (extra & EGCTL_FLAG_NAMESPACE)
+        return "--namespace";
+    if (extra & EGCTL_FLAG_ALL_NAMESPACES)
+        return "--all-namespaces";
     return NULL;
 }
 
-int egctl_parse_server(const char *server, char *host, size_t hostlen, int *port,
+int egctl_parse_server(const char *server, char *host, size_t hostlen, int *port, bool *tls,
                        char *err, size_t errlen)
 {
     const char *s = server;
+    *tls = false;
     if (strncasecmp(s, "https://", 8) == 0) {
-        snprintf(err, errlen, "%s: this egctl speaks plain HTTP only", server);
-        return -1;
-    }
-    if (strncasecmp(s, "http://", 7) == 0)
+        s += 8;
+        *tls = true;
+    } else if (strncasecmp(s, "http://", 7) == 0) {
         s += 7;
+    }
     /* Only an empty path (or "/") may follow the authority. */
     size_t alen = strcspn(s, "/");
     if (s[alen] == '/' && s[alen + 1] != '\0') {
@@ -284,7 +389,7 @@ int egctl_parse_server(const char *server, char *host, size_t hostlen, int *port
     memcpy(host, hstart, hlen);
     host[hlen] = '\0';
 
-    *port = 80; /* as an http:// URL without a port */
+    *port = *tls ? 443 : 80; /* as a URL without a port */
     if (portp) {
         const char *pend = s + alen;
         long v = 0;
@@ -403,4 +508,67 @@ void egctl_format_age(double seconds, char *buf, size_t len)
         snprintf(buf, len, "%.0fs", seconds);
     else
         snprintf(buf, len, "0s");
+}
+
+int egctl_parse_proxy_rule(const char *rule, egctl_proxy_rule *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    const char *eq = strchr(rule, '=');
+    if (!eq || strchr(eq + 1, '=')) {
+        snprintf(err, errlen, "rule %s should in format 'host/path=endpoint1,endpoint2', "
+                 "invalid format", rule);
+        return -1;
+    }
+    const char *slash = memchr(rule, '/', (size_t)(eq - rule));
+    if (!slash) {
+        snprintf(err, errlen, "rule %s not contain a path", rule);
+        return -1;
+    }
+    const char *p = slash + 1;
+    size_t plen = (size_t)(eq - p);
+    bool prefix = plen > 0 && p[plen - 1] == '*';
+    char *path = malloc(plen + 2);
+    out->host = strndup(rule, (size_t)(slash - rule));
+    out->endpoints = calloc(strlen(eq + 1) / 2 + 1, sizeof *out->endpoints);
+    if (!path || !out->host || !out->endpoints) {
+        free(path);
+        snprintf(err, errlen, "out of memory");
+        egctl_proxy_rule_free(out);
+        return -1;
+    }
+    path[0] = '/';
+    memcpy(path + 1, p, plen - (prefix ? 1 : 0));
+    path[1 + plen - (prefix ? 1 : 0)] = '\0';
+    if (prefix)
+        out->path_prefix = path;
+    else
+        out->path = path;
+    for (const char *e = eq + 1; *e;) {
+        size_t n = strcspn(e, ",");
+        if (n > 0 && !(out->endpoints[out->nendpoints++] = strndup(e, n))) {
+            snprintf(err, errlen, "out of memory");
+            egctl_proxy_rule_free(out);
+            return -1;
+        }
+        e += n;
+        if (*e == ',')
+            e++;
+    }
+    if (out->nendpoints == 0) {
+        snprintf(err, errlen, "endpoints in rule %s is empty", rule);
+        egctl_proxy_rule_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void egctl_proxy_rule_free(egctl_proxy_rule *r)
+{
+    free(r->host);
+    free(r->path);
+    free(r->path_prefix);
+    for (size_t i = 0; i < r->nendpoints; i++)
+        free(r->endpoints[i]);
+    free(r->endpoints);
+    memset(r, 0, sizeof *r);
 }

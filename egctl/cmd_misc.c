@@ -85,7 +85,16 @@ int egctl_cmd_api_resources(egctl *ctl, int argc, char **argv)
     }
     if (rc == 0)
         egctl_table_sort(&t, 1, 0);
+    /* Then the resources egctl knows itself, in Easegress's order. (Easegress leaves the
+     * CATEGORY cell of the two custom data rows out, which shifts their kind and action one
+     * column left; here each value sits under its heading.) */
+    const char *cdk[] = {"customdatakind", "customdatakinds,cdk", "", "CustomDataKind", action};
+    const char *cd[] = {"customdata", "customdatas,cd", "", "CustomData", action};
     const char *member[] = {"member", "m,mem,members", "", "Member", "delete,get,describe"};
+    if (rc == 0)
+        rc = egctl_table_add(&t, cdk);
+    if (rc == 0)
+        rc = egctl_table_add(&t, cd);
     if (rc == 0)
         rc = egctl_table_add(&t, member);
     if (rc == 0)

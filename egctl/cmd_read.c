@@ -9,20 +9,70 @@
 
 #include "table.h"
 
-/* GET /objects or /objects/{name}. */
+/* GET /objects or /objects/{name}, with ?namespace= / ?all-namespaces=true when given
+ * (with all-namespaces the list comes back as a map from namespace to objects). */
 static int fetch_objects(egctl *ctl, const char *name, eg_node **out)
 {
-    if (!name)
-        return egctl_call_json(ctl, "GET", "/objects", NULL, out);
-    char *esc = egctl_escape(name), *path = NULL;
-    if (!esc || asprintf(&path, "/objects/%s", esc) < 0) {
+    const egctl_opts *o = &ctl->opts;
+    char *esc = name ? egctl_escape(name) : NULL, *ns = NULL, *path = NULL;
+    if (o->namespace && !(ns = egctl_escape(o->namespace))) {
         free(esc);
         return egctl_fail(ctl, "out of memory");
     }
+    int n = asprintf(&path, "/objects%s%s%s%s%s", name ? "/" : "", esc ? esc : "",
+                     ns || o->all_namespaces ? "?" : "",
+                     ns ? "namespace=" : "", ns ? ns : "");
+    char *full = NULL;
+    if (n >= 0 && o->all_namespaces)
+        n = asprintf(&full, "%s%sall-namespaces=true", path, ns ? "&" : "");
     free(esc);
-    int rc = egctl_call_json(ctl, "GET", path, NULL, out);
+    free(ns);
+    if (n < 0) {
+        free(path);
+        return egctl_fail(ctl, "out of memory");
+    }
+    int rc = egctl_call_json(ctl, "GET", full ? full : path, NULL, out);
+    free(full);
     free(path);
     return rc;
+}
+
+/* --all-namespaces: the {namespace: [objects]} answer as NAME KIND NAMESPACE AGE, the
+ * default namespace first (Easegress's printNamespaceMetaSpec). */
+static int print_namespaces_table(egctl *ctl, const eg_node *doc, const char *kind)
+{
+    if (!doc || doc->type != EG_NODE_MAP)
+        return egctl_fail(ctl, "the admin API answered with no map of namespaces");
+    egctl_table t;
+    egctl_table_init(&t, 4);
+    const char *head[] = {"NAME", "KIND", "NAMESPACE", "AGE"};
+    int rc = egctl_table_add(&t, head);
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+        for (size_t i = 0; i < doc->count && rc == 0; i++) {
+            if ((strcmp(doc->keys[i], "default") == 0) != (pass == 0))
+                continue;
+            const eg_node *list = doc->items[i];
+            size_t first = t.nrows;
+            for (size_t j = 0; list->type == EG_NODE_SEQ && j < list->count && rc == 0; j++) {
+                const eg_node *obj = list->items[j];
+                const char *k = obj->type == EG_NODE_MAP ? eg_node_str(obj, "kind") : NULL;
+                if (!k || (kind && strcasecmp(k, kind) != 0))
+                    continue;
+                char age[32];
+                const eg_node *when = eg_node_get(obj, "createdAt");
+                egctl_age_of(when ? when : eg_node_get(obj, "mtime"), age, sizeof age);
+                const char *name = eg_node_str(obj, "name");
+                const char *row[] = {name ? name : "", k, doc->keys[i], age};
+                rc = egctl_table_add(&t, row);
+            }
+            if (rc == 0)
+                egctl_table_sort(&t, first, 0);
+        }
+    }
+    if (rc == 0)
+        rc = egctl_table_print(&t, stdout);
+    egctl_table_free(&t);
+    return rc ? egctl_fail(ctl, "out of memory") : 0;
 }
 
 /* The objects of `doc` (a list, or one object) whose kind is `kind` (any when NULL),
@@ -94,6 +144,14 @@ static int get_objects(egctl *ctl, const char *kind, const char *name)
     int rc = fetch_objects(ctl, name, &doc);
     size_t n = 0;
     eg_node **objs = NULL;
+    if (rc == 0 && ctl->opts.all_namespaces && !name) {
+        rc = ctl->opts.output != EGCTL_OUT_DEFAULT ? egctl_print_doc(ctl, doc, true)
+                                                   : print_namespaces_table(ctl, doc, kind);
+        if (rc != 0)
+            egctl_fail_wrap(ctl, "get all %s", kind);
+        eg_node_free(doc);
+        return rc;
+    }
     if (rc == 0 && !(objs = select_kind(doc, kind, &n)))
         rc = egctl_fail(ctl, "out of memory");
     if (rc == 0) {
@@ -118,16 +176,34 @@ static int get_objects(egctl *ctl, const char *kind, const char *name)
     return rc;
 }
 
-/* `get all`: every object, then the members (Easegress also lists custom data kinds,
- * which this server does not have). A failing part does not hide the others. */
+/* Add the reason of a failed part of `get all` to *errs ("; " between parts). */
+static void collect_err(egctl *ctl, char **errs)
+{
+    char *both = NULL;
+    if (!*errs) {
+        *errs = ctl->err;
+    } else if (asprintf(&both, "%s; %s", *errs, ctl->err ? ctl->err : "") >= 0) {
+        free(*errs);
+        free(ctl->err);
+        *errs = both;
+    } else {
+        free(ctl->err);
+    }
+    ctl->err = NULL;
+}
+
+/* `get all`: every object, then the members and the custom data kinds, as Easegress's
+ * getAllResources. A failing part does not hide the others. */
 static int get_all(egctl *ctl)
 {
     char *errs = NULL;
     eg_node *doc = NULL;
-    int rc = egctl_call_json(ctl, "GET", "/objects", NULL, &doc);
+    int rc = fetch_objects(ctl, NULL, &doc);
     if (rc == 0) {
         if (ctl->opts.output != EGCTL_OUT_DEFAULT) {
             rc = egctl_print_doc(ctl, doc, true);
+        } else if (ctl->opts.all_namespaces) {
+            rc = print_namespaces_table(ctl, doc, NULL);
         } else {
             size_t n;
             eg_node **objs = select_kind(doc, NULL, &n);
@@ -142,26 +218,24 @@ static int get_all(egctl *ctl)
         return -1; /* no server: the members cannot be asked either */
     else {
         egctl_fail_wrap(ctl, "get resource");
-        errs = ctl->err;
-        ctl->err = NULL;
+        collect_err(ctl, &errs);
     }
-
-    int mrc = egctl_get_members(ctl, NULL);
-    if (mrc == 0)
-        putchar('\n');
+    /* Members and custom data kinds belong to no namespace: Easegress lists them for the
+     * default one only. */
+    if (!ctl->opts.namespace || strcmp(ctl->opts.namespace, "default") == 0) {
+        if (egctl_get_members(ctl, NULL) == 0)
+            putchar('\n');
+        else
+            collect_err(ctl, &errs);
+        if (egctl_customdata_get(ctl, EGCTL_CDK, 0, NULL) == 0)
+            putchar('\n');
+        else
+            collect_err(ctl, &errs);
+    }
     if (!errs)
-        return mrc;
-    if (mrc != 0) { /* both failed: one line with both reasons */
-        char *both = NULL;
-        if (asprintf(&both, "%s; %s", errs, ctl->err) >= 0) {
-            free(ctl->err);
-            ctl->err = both;
-        }
-        free(errs);
-    } else {
-        free(ctl->err);
-        ctl->err = errs;
-    }
+        return 0;
+    free(ctl->err);
+    ctl->err = errs;
     return -1;
 }
 
@@ -169,6 +243,8 @@ int egctl_cmd_get(egctl *ctl, int argc, char **argv)
 {
     if (argc == 0)
         return egctl_fail(ctl, "no resource specified");
+    if (egctl_customdata_resource(argv[0]))
+        return egctl_customdata_get(ctl, egctl_customdata_resource(argv[0]), argc - 1, argv + 1);
     if (strcmp(argv[0], "all") == 0 && argc != 1)
         return egctl_fail(ctl, "no more args allowed for arg 'all'");
     if (argc > 2)
@@ -228,6 +304,18 @@ static int describe_objects(egctl *ctl, const char *kind, const char *name)
     eg_node **objs = NULL;
     size_t n = 0;
     int rc = fetch_objects(ctl, name, &doc);
+    const char *ns_shown = ctl->opts.namespace ? ctl->opts.namespace : "default";
+    if (rc == 0 && ctl->opts.all_namespaces && !name && doc && doc->type == EG_NODE_MAP) {
+        /* Only "default" holds objects here: describe that list, under its name. */
+        eg_node *list = NULL;
+        for (size_t i = 0; i < doc->count && !list; i++)
+            if (doc->items[i]->type == EG_NODE_SEQ) {
+                list = eg_node_clone(doc->items[i]);
+                ns_shown = "default";
+            }
+        eg_node_free(doc);
+        doc = list ? list : eg_node_new(EG_NODE_SEQ);
+    }
     if (rc == 0 && !(objs = select_kind(doc, kind, &n)))
         rc = egctl_fail(ctl, "out of memory");
 
@@ -274,9 +362,13 @@ static int describe_objects(egctl *ctl, const char *kind, const char *name)
                                                  "filters", "", "rules", ""};
             static const char *const backs[] = {"allStatus"};
             /* Easegress groups objects by namespace; everything here is in "default". */
-            puts("=====================");
-            puts("In Namespace default:");
-            puts("=====================");
+            size_t bar = strlen("In Namespace :") + strlen(ns_shown);
+            for (size_t i = 0; i < bar; i++)
+                putchar('=');
+            printf("\nIn Namespace %s:\n", ns_shown);
+            for (size_t i = 0; i < bar; i++)
+                putchar('=');
+            putchar('\n');
             rc = egctl_print_described(ctl, out->items, out->count, fronts,
                                        sizeof fronts / sizeof fronts[0], backs, 1);
         }
@@ -298,6 +390,9 @@ int egctl_cmd_describe(egctl *ctl, int argc, char **argv)
 {
     if (argc == 0)
         return egctl_fail(ctl, "no resource specified");
+    if (egctl_customdata_resource(argv[0]))
+        return egctl_customdata_describe(ctl, egctl_customdata_resource(argv[0]), argc - 1,
+                                         argv + 1);
     if (strcmp(argv[0], "all") == 0 && argc != 1)
         return egctl_fail(ctl, "no more args allowed for arg 'all'");
     if (argc > 2)

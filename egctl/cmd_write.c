@@ -34,11 +34,16 @@ static int post_or_put(egctl *ctl, const egctl_spec *s, bool update)
 int egctl_cmd_create(egctl *ctl, int argc, char **argv)
 {
     if (argc > 0) {
-        if (strcmp(argv[0], "httpproxy") == 0)
-            return egctl_fail(ctl, "create httpproxy is not supported by this egctl: write the "
-                              "HTTPServer and Pipeline YAML and use create -f");
+        if (strcmp(argv[0], "httpproxy") == 0) {
+            if (ctl->opts.flags_seen & EGCTL_FLAG_FILE)
+                return egctl_fail(ctl, "unknown flag: --file");
+            return egctl_create_httpproxy(ctl, argc - 1, argv + 1);
+        }
         return egctl_fail(ctl, "unknown command \"%s\" for \"egctl create\"", argv[0]);
     }
+    const char *bad = egctl_flag_name(ctl->opts.flags_seen, EGCTL_FLAG_FILE);
+    if (bad)
+        return egctl_fail(ctl, "unknown flag: %s", bad);
     if (!ctl->opts.file || !*ctl->opts.file)
         return egctl_fail(ctl, "yaml file is required");
     egctl_spec *specs;
@@ -47,6 +52,10 @@ int egctl_cmd_create(egctl *ctl, int argc, char **argv)
         return -1;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
+        if (egctl_customdata_resource(specs[i].kind)) {
+            rc = egctl_customdata_submit(ctl, &specs[i], false);
+            continue;
+        }
         if (post_or_put(ctl, &specs[i], false) != 0)
             rc = egctl_fail_wrap(ctl, "create %s %s", specs[i].kind, specs[i].name);
         else
@@ -86,6 +95,10 @@ int egctl_cmd_apply(egctl *ctl, int argc, char **argv)
         return -1;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
+        if (egctl_customdata_resource(specs[i].kind)) {
+            rc = egctl_customdata_submit(ctl, &specs[i], true);
+            continue;
+        }
         int exists = object_exists(ctl, specs[i].name);
         if (exists < 0) {
             rc = -1;
@@ -148,6 +161,8 @@ int egctl_cmd_delete(egctl *ctl, int argc, char **argv)
             return egctl_fail(ctl, "invalid arguments");
         return egctl_delete_members(ctl, argc - 1, argv + 1);
     }
+    if (egctl_customdata_resource(argv[0]))
+        return egctl_customdata_delete(ctl, egctl_customdata_resource(argv[0]), argc - 1, argv + 1);
     const egctl_resource *r;
     if (egctl_resolve(ctl, argv[0], &r) != 0) {
         if (ctl->err_final)

@@ -11,6 +11,7 @@
 
 #include "args.h"
 #include "node.h"
+#include "tls.h"
 
 typedef struct {
     egctl_opts opts;
@@ -18,6 +19,12 @@ typedef struct {
     int port;
     char *err;              /* the one-line reason of a failure (malloc'd) */
     bool err_final;         /* a transport failure: commands do not prefix it */
+    char *authorization;    /* "Basic ..." from ~/.egctlrc's user, NULL for none */
+    char *config_server;    /* the server ~/.egctlrc named (opts.server may point here) */
+    egctl_tls_settings tls; /* CA, client certificate, --insecure-skip-verify */
+    bool use_tls;           /* speak HTTPS: https:// server, --force-tls, a context with a
+                             * CA or client certificate, or a plain request refused */
+    SSL_CTX *tls_ctx;       /* built from `tls` when first needed */
     eg_node *resources_doc; /* cached answer of /object-api-resources */
     egctl_resource *resources;
     size_t nresources;
@@ -43,6 +50,9 @@ typedef struct {
 int egctl_call(egctl *ctl, const char *method, const char *path, const char *json,
                egctl_answer *ans);
 void egctl_answer_free(egctl_answer *ans);
+/* Like egctl_call without a body, but a 2xx answer's body goes to stdout as it arrives,
+ * with no time limit on the wait (logs -f). */
+int egctl_call_stream(egctl *ctl, const char *method, const char *path);
 /* Like egctl_call, then parse the body as JSON. *out is NULL for an empty body. */
 int egctl_call_json(egctl *ctl, const char *method, const char *path, const char *json,
                     eg_node **out);
@@ -74,6 +84,8 @@ void egctl_free_specs(egctl_spec *specs, size_t n);
 int egctl_print_doc(const egctl *ctl, const eg_node *doc, bool keep_order);
 /* Pretty JSON with Go's json.Indent layout (two spaces), no trailing newline. */
 char *egctl_json_pretty(const eg_node *n, bool sort_keys);
+/* A clone with every map's keys sorted (NULL when out of memory). */
+eg_node *egctl_sorted_clone(const eg_node *n);
 /* Block YAML with map keys sorted. */
 char *egctl_yaml_sorted(const eg_node *n);
 /* Easegress's describe layout (PrintMapInterface) for a list of maps. */
@@ -83,7 +95,20 @@ int egctl_print_described(const egctl *ctl, eg_node *const *maps, size_t n,
 /* AGE text of an RFC3339 time (or Unix seconds), "unknown" when there is none. */
 void egctl_age_of(const eg_node *value, char *buf, size_t len);
 
+/* ---- ~/.egctlrc (config.c) */
+/* Use the current context of ~/.egctlrc, if there is one: its server (unless --server or
+ * EGCTL_SERVER was given), its user's basic auth, and its TLS settings (into ctl->tls). */
+int egctl_config_apply(egctl *ctl);
+
 /* ---- commands: each gets the positional arguments after its own name */
+int egctl_cmd_config(egctl *ctl, int argc, char **argv);
+int egctl_cmd_logs(egctl *ctl, int argc, char **argv);
+int egctl_cmd_metrics(egctl *ctl, int argc, char **argv);
+int egctl_cmd_apis(egctl *ctl, int argc, char **argv);
+int egctl_cmd_edit(egctl *ctl, int argc, char **argv);
+int egctl_cmd_completion(egctl *ctl, int argc, char **argv);
+/* create httpproxy NAME --port P --rule HOST/PATH=URL,... (cmd_httpproxy.c) */
+int egctl_create_httpproxy(egctl *ctl, int argc, char **argv);
 int egctl_cmd_create(egctl *ctl, int argc, char **argv);
 int egctl_cmd_apply(egctl *ctl, int argc, char **argv);
 int egctl_cmd_get(egctl *ctl, int argc, char **argv);
@@ -94,10 +119,24 @@ int egctl_cmd_api_resources(egctl *ctl, int argc, char **argv);
 int egctl_cmd_member(egctl *ctl, int argc, char **argv);
 int egctl_cmd_object(egctl *ctl, int argc, char **argv);
 
+/* Custom data (cmd_customdata.c): which resource an argument or document kind names
+ * (0: neither), and its create/apply, get, describe and delete. */
+enum { EGCTL_CDK = 1, EGCTL_CD = 2 };
+int egctl_customdata_resource(const char *arg);
+int egctl_customdata_submit(egctl *ctl, const egctl_spec *s, bool apply);
+int egctl_customdata_get(egctl *ctl, int which, int argc, char **argv);
+int egctl_customdata_delete(egctl *ctl, int which, int argc, char **argv);
+int egctl_customdata_describe(egctl *ctl, int which, int argc, char **argv);
+/* edit customdatakind NAME, edit customdata KIND [ID] (cmd_edit.c). */
+int egctl_customdata_edit(egctl *ctl, int which, int argc, char **argv);
+
 /* The members table and description, shared by get/describe and the old member command. */
 int egctl_get_members(egctl *ctl, const char *name);
 int egctl_describe_members(egctl *ctl, const char *name);
 int egctl_delete_members(egctl *ctl, int argc, char **argv);
+
+/* The names of egctl's commands (for completion). */
+const char *const *egctl_command_names(size_t *n);
 
 /* Help text of a command (NULL: the top level). Returns false if there is none. */
 bool egctl_print_help(const char *cmd, const char *sub);

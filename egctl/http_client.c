@@ -1,19 +1,24 @@
 /* http_client.c — a small blocking HTTP/1.1 client (see http_client.h).
  *
  * The socket stays non-blocking and every wait goes through poll() with a deadline, so a
- * silent or half-dead admin API can never hang egctl. The response body is framed by
+ * silent or half-dead admin API can never hang egctl; over TLS the same loop waits for
+ * whatever OpenSSL asks for (SSL_ERROR_WANT_READ/WRITE). The response body is framed by
  * Content-Length, chunked transfer coding, or the end of the connection, in that order
  * of precedence as RFC 9112 §6.3 has it (chunked wins over Content-Length).
  */
 #define _GNU_SOURCE
 #include "http_client.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -134,42 +139,212 @@ static int connect_host(const char *host, int port, int timeout_ms, char *err, s
     return fd;
 }
 
-static int send_all(int fd, const char *p, size_t n, int timeout_ms, char *err, size_t errlen)
+/* A connection: the socket, and the TLS session on it when there is one. */
+typedef struct {
+    int fd;
+    SSL *ssl;
+} conn;
+
+/* OpenSSL writes to the socket with write(), which raises SIGPIPE when the server has
+ * gone; egctl must get an error instead (plain sends use MSG_NOSIGNAL). The disposition
+ * is switched around each OpenSSL call only, so that writing to a closed stdout pipe
+ * still ends egctl quietly, as it does without TLS. */
+static void sigpipe_ignore(struct sigaction *old)
 {
-    int64_t deadline = now_ms() + timeout_ms;
+    struct sigaction ign;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, old);
+}
+
+static void sigpipe_restore(const struct sigaction *old)
+{
+    sigaction(SIGPIPE, old, NULL);
+}
+
+/* The most recent OpenSSL error as text, for messages. */
+static const char *ssl_reason(void)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *r = e ? ERR_reason_error_string(e) : NULL;
+    return r ? r : "unknown error";
+}
+
+/* One attempt to move bytes. >0 moved, 0 end of stream (reading), -1 failed (err set,
+ * prefixed with `what`), -2 must wait for *want (POLLIN/POLLOUT) first. */
+static ssize_t conn_io(conn *c, bool writing, void *buf, size_t n, short *want,
+                       const char *what, char *err, size_t errlen)
+{
+    if (!c->ssl) {
+        for (;;) {
+            ssize_t r = writing ? send(c->fd, buf, n, MSG_NOSIGNAL) : recv(c->fd, buf, n, 0);
+            if (r >= 0)
+                return r;
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                *want = writing ? POLLOUT : POLLIN;
+                return -2;
+            }
+            snprintf(err, errlen, "%s: %s", what, strerror(errno));
+            return -1;
+        }
+    }
+    int len = n > INT32_MAX ? INT32_MAX : (int)n;
+    struct sigaction old;
+    sigpipe_ignore(&old);
+    ERR_clear_error();
+    errno = 0;
+    int r = writing ? SSL_write(c->ssl, buf, len) : SSL_read(c->ssl, buf, len);
+    int e = r > 0 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, r);
+    int saved_errno = errno;
+    sigpipe_restore(&old);
+    switch (e) {
+    case SSL_ERROR_NONE:
+        return r;
+    case SSL_ERROR_WANT_READ:
+        *want = POLLIN;
+        return -2;
+    case SSL_ERROR_WANT_WRITE:
+        *want = POLLOUT;
+        return -2;
+    case SSL_ERROR_ZERO_RETURN:
+        if (!writing)
+            return 0;
+        snprintf(err, errlen, "%s: the server closed the TLS session", what);
+        return -1;
+    case SSL_ERROR_SYSCALL:
+        if (!writing && saved_errno == 0)
+            return 0; /* closed without close_notify: the framing decides */
+        snprintf(err, errlen, "%s: %s", what,
+                 saved_errno ? strerror(saved_errno) : "connection closed");
+        return -1;
+    default:
+        snprintf(err, errlen, "%s: TLS error: %s", what, ssl_reason());
+        return -1;
+    }
+}
+
+static int send_all(conn *c, const char *p, size_t n, int timeout_ms, char *err, size_t errlen)
+{
+    int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : INT64_MAX;
     while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        short want = 0;
+        ssize_t w = conn_io(c, true, (void *)p, n, &want, "sending the request", err, errlen);
         if (w > 0) {
             p += w;
             n -= (size_t)w;
-            deadline = now_ms() + timeout_ms; /* progress: the timeout is per wait */
+            if (timeout_ms > 0) /* progress: the timeout is per wait */
+                deadline = now_ms() + timeout_ms;
             continue;
         }
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int r = wait_fd(fd, POLLOUT, deadline);
+        if (w == -2) {
+            int r = wait_fd(c->fd, want, deadline);
             if (r > 0)
                 continue;
             snprintf(err, errlen, "sending the request: %s", r == 0 ? "timed out" : strerror(errno));
             return -1;
         }
-        snprintf(err, errlen, "sending the request: %s", strerror(errno));
+        if (w == 0)
+            snprintf(err, errlen, "sending the request: connection closed");
         return -1;
     }
     return 0;
 }
 
+/* The TLS handshake on a connected socket, with the server's identity checked against
+ * `host` as Go's crypto/tls does (an IP address against the certificate's IP SANs, a
+ * name against its DNS names). */
+static int tls_handshake(conn *c, SSL_CTX *ctx, const char *host, int timeout_ms, char *err,
+                         size_t errlen)
+{
+    ERR_clear_error();
+    c->ssl = SSL_new(ctx);
+    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
+        snprintf(err, errlen, "TLS setup failed: %s", ssl_reason());
+        return -1;
+    }
+    unsigned char addr[16];
+    bool is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+    if (SSL_get_verify_mode(c->ssl) != SSL_VERIFY_NONE) {
+        int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host)
+                       : SSL_set1_host(c->ssl, host);
+        if (ok != 1) {
+            snprintf(err, errlen, "TLS setup failed: cannot verify against host %s", host);
+            return -1;
+        }
+    }
+    if (!is_ip && SSL_set_tlsext_host_name(c->ssl, host) != 1) { /* SNI: names only */
+        snprintf(err, errlen, "TLS setup failed: %s", ssl_reason());
+        return -1;
+    }
+    int64_t deadline = now_ms() + timeout_ms;
+    for (;;) {
+        struct sigaction old;
+        sigpipe_ignore(&old);
+        ERR_clear_error();
+        errno = 0;
+        int r = SSL_connect(c->ssl);
+        int e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, r);
+        int saved_errno = errno;
+        sigpipe_restore(&old);
+        if (e == SSL_ERROR_NONE)
+            return 0;
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            int w = wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
+            if (w > 0)
+                continue;
+            snprintf(err, errlen, "TLS handshake failed: %s", w == 0 ? "timed out" : strerror(errno));
+            return -1;
+        }
+        long vr = SSL_get_verify_result(c->ssl);
+        if (vr != X509_V_OK)
+            snprintf(err, errlen, "certificate verify failed: %s",
+                     X509_verify_cert_error_string(vr));
+        else if (e == SSL_ERROR_SYSCALL)
+            snprintf(err, errlen, "TLS handshake failed: %s",
+                     saved_errno ? strerror(saved_errno)
+                                 : "the server closed the connection (does it speak TLS?)");
+        else
+            snprintf(err, errlen, "TLS handshake failed: %s", ssl_reason());
+        return -1;
+    }
+}
+
 /* The receiving side: bytes read but not yet consumed are data[pos..len). */
 typedef struct {
-    int fd;
+    conn *c;
     int timeout_ms;
     sbuf in;
     size_t pos;
     bool eof;
     char *err;
     size_t errlen;
+    int (*on_body)(void *ud, const char *data, size_t len); /* set: body goes there */
+    void *on_body_ud;
 } reader;
+
+/* Body bytes to the caller's callback when streaming, else into out. */
+static int emit(reader *r, sbuf *out, const char *data, size_t n)
+{
+    if (r->on_body) {
+        if (r->on_body(r->on_body_ud, data, n) != 0) {
+            snprintf(r->err, r->errlen, "writing the response out failed");
+            return -1;
+        }
+        return 0;
+    }
+    if (out->len + n > MAX_BODY_BYTES) {
+        snprintf(r->err, r->errlen, "response body too large");
+        return -1;
+    }
+    if (sbuf_add(out, data, n) != 0) {
+        snprintf(r->err, r->errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
 
 /* Read more bytes. 1 got some, 0 end of stream, -1 error (err set). */
 static int fill(reader *r)
@@ -183,9 +358,11 @@ static int fill(reader *r)
         snprintf(r->err, r->errlen, "out of memory");
         return -1;
     }
-    int64_t deadline = now_ms() + r->timeout_ms;
+    int64_t deadline = r->timeout_ms > 0 ? now_ms() + r->timeout_ms : INT64_MAX;
     for (;;) {
-        ssize_t n = recv(r->fd, r->in.data + r->in.len, r->in.cap - r->in.len - 1, 0);
+        short want = 0;
+        ssize_t n = conn_io(r->c, false, r->in.data + r->in.len, r->in.cap - r->in.len - 1,
+                            &want, "reading the response", r->err, r->errlen);
         if (n > 0) {
             r->in.len += (size_t)n;
             r->in.data[r->in.len] = '\0';
@@ -195,17 +372,14 @@ static int fill(reader *r)
             r->eof = true;
             return 0;
         }
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            int w = wait_fd(r->fd, POLLIN, deadline);
+        if (n == -2) {
+            int w = wait_fd(r->c->fd, want, deadline);
             if (w > 0)
                 continue;
             snprintf(r->err, r->errlen, "reading the response: %s",
                      w == 0 ? "timed out" : strerror(errno));
             return -1;
         }
-        snprintf(r->err, r->errlen, "reading the response: %s", strerror(errno));
         return -1;
     }
 }
@@ -253,14 +427,8 @@ static int read_exact(reader *r, size_t n, sbuf *out)
             continue;
         }
         size_t take = avail < n ? avail : n;
-        if (out->len + take > MAX_BODY_BYTES) {
-            snprintf(r->err, r->errlen, "response body too large");
+        if (emit(r, out, r->in.data + r->pos, take) != 0)
             return -1;
-        }
-        if (sbuf_add(out, r->in.data + r->pos, take) != 0) {
-            snprintf(r->err, r->errlen, "out of memory");
-            return -1;
-        }
         r->pos += take;
         n -= take;
     }
@@ -308,14 +476,8 @@ static int read_to_eof(reader *r, sbuf *out)
     for (;;) {
         size_t avail = r->in.len - r->pos;
         if (avail) {
-            if (out->len + avail > MAX_BODY_BYTES) {
-                snprintf(r->err, r->errlen, "response body too large");
+            if (emit(r, out, r->in.data + r->pos, avail) != 0)
                 return -1;
-            }
-            if (sbuf_add(out, r->in.data + r->pos, avail) != 0) {
-                snprintf(r->err, r->errlen, "out of memory");
-                return -1;
-            }
             r->pos = r->in.len;
         }
         int f = fill(r);
@@ -403,6 +565,29 @@ raw:
     return push_str(v, n, value, len);
 }
 
+bool egctl_http_is_tls_record(const unsigned char *p, size_t n)
+{
+    /* A record header: content type alert (21) or handshake (22), then the protocol
+     * version, whose major byte is 3 for SSL 3.0 up to TLS 1.3. HTTP starts with "HTTP/". */
+    if (n < 1 || (p[0] != 21 && p[0] != 22))
+        return false;
+    return n < 2 || (p[1] == 3 && (n < 3 || p[2] <= 4));
+}
+
+bool egctl_http_is_https_refusal(int status, const char *body, size_t len)
+{
+    static const char *const texts[] = {
+        "Client sent an HTTP request to an HTTPS server",  /* Go's net/http */
+        "The plain HTTP request was sent to HTTPS port",   /* nginx */
+    };
+    if (status != 400 || !body)
+        return false;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (memmem(body, len, texts[i], strlen(texts[i])))
+            return true;
+    return false;
+}
+
 static bool header_is(const char *line, size_t namelen, const char *name)
 {
     return strlen(name) == namelen && strncasecmp(line, name, namelen) == 0;
@@ -488,6 +673,8 @@ static int read_response(reader *r, const char *method, egctl_http_resp *resp)
         if (status < 200) /* 100 Continue and friends: the real answer follows */
             continue;
         resp->status = status;
+        if (status < 200 || status > 299)
+            r->on_body = NULL; /* an error answer is read whole, to be reported */
 
         sbuf body = {0};
         int rc = 0;
@@ -523,9 +710,15 @@ egctl_http_rc egctl_http_do(const egctl_http_req *req, egctl_http_resp *resp,
                             char *err, size_t errlen)
 {
     memset(resp, 0, sizeof *resp);
-    int fd = connect_host(req->host, req->port, req->connect_timeout_ms, err, errlen);
-    if (fd < 0)
+    conn c = {.fd = connect_host(req->host, req->port, req->connect_timeout_ms, err, errlen)};
+    if (c.fd < 0)
         return EGCTL_HTTP_ECONNECT;
+    if (req->tls && tls_handshake(&c, req->tls, req->host, req->connect_timeout_ms, err,
+                                  errlen) != 0) {
+        SSL_free(c.ssl);
+        close(c.fd);
+        return EGCTL_HTTP_ETLS;
+    }
 
     sbuf out = {0};
     bool v6 = strchr(req->host, ':') != NULL;
@@ -540,6 +733,11 @@ egctl_http_rc egctl_http_do(const egctl_http_req *req, egctl_http_resp *resp,
         goto done;
     }
     int ok = sbuf_add(&out, head, (size_t)hl);
+    if (req->authorization) {
+        ok |= sbuf_add(&out, "Authorization: ", 15);
+        ok |= sbuf_add(&out, req->authorization, strlen(req->authorization));
+        ok |= sbuf_add(&out, "\r\n", 2);
+    }
     if (req->content_type) {
         hl = snprintf(head, sizeof head, "Content-Type: %s\r\nContent-Length: %zu\r\n",
                       req->content_type, req->body_len);
@@ -552,20 +750,42 @@ egctl_http_rc egctl_http_do(const egctl_http_req *req, egctl_http_resp *resp,
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    if (send_all(fd, out.data, out.len, req->io_timeout_ms, err, errlen) != 0)
+    if (send_all(&c, out.data, out.len, req->io_timeout_ms, err, errlen) != 0)
         goto done;
 
-    reader r = {.fd = fd, .timeout_ms = req->io_timeout_ms, .err = err, .errlen = errlen};
+    reader r = {.c = &c, .timeout_ms = req->io_timeout_ms, .err = err, .errlen = errlen,
+                .on_body = req->on_body, .on_body_ud = req->on_body_ud};
+    if (!req->tls) {
+        /* A TLS-only server answers plain text with a TLS record, or not at all. */
+        int f = fill(&r);
+        if (f > 0 && egctl_http_is_tls_record((const unsigned char *)r.in.data, r.in.len)) {
+            snprintf(err, errlen, "the server answered plain HTTP with TLS");
+            free(r.in.data);
+            rc = EGCTL_HTTP_ENEEDTLS;
+            goto done;
+        }
+        if (f < 0) {
+            free(r.in.data);
+            goto done;
+        }
+    }
     int rr = read_response(&r, req->method, resp);
     free(r.in.data);
     if (rr != 0) {
         egctl_http_resp_free(resp);
         goto done;
     }
+    if (!req->tls && egctl_http_is_https_refusal(resp->status, resp->body, resp->body_len)) {
+        snprintf(err, errlen, "the server wants HTTPS (400 to plain HTTP)");
+        egctl_http_resp_free(resp);
+        rc = EGCTL_HTTP_ENEEDTLS;
+        goto done;
+    }
     rc = EGCTL_HTTP_OK;
 done:
     free(out.data);
-    close(fd);
+    SSL_free(c.ssl);
+    close(c.fd);
     return rc;
 }
 

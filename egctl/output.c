@@ -48,7 +48,7 @@ static int sort_tree(eg_node *n)
     return 0;
 }
 
-static eg_node *sorted_clone(const eg_node *n)
+eg_node *egctl_sorted_clone(const eg_node *n)
 {
     eg_node *c = eg_node_clone(n);
     if (c && sort_tree(c) != 0) {
@@ -62,7 +62,7 @@ char *egctl_json_pretty(const eg_node *n, bool sort_keys)
 {
     if (!sort_keys)
         return eg_node_to_json(n, true, NULL);
-    eg_node *c = sorted_clone(n);
+    eg_node *c = egctl_sorted_clone(n);
     if (!c)
         return NULL;
     char *out = eg_node_to_json(c, true, NULL);
@@ -72,7 +72,7 @@ char *egctl_json_pretty(const eg_node *n, bool sort_keys)
 
 char *egctl_yaml_sorted(const eg_node *n)
 {
-    eg_node *c = sorted_clone(n);
+    eg_node *c = egctl_sorted_clone(n);
     if (!c)
         return NULL;
     char *out = eg_node_to_yaml(c, NULL);

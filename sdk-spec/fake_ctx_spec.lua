@@ -26,6 +26,19 @@ describe("easegress.fake_ctx", function()
     assert.is_nil(d.req:raw_query())
   end)
 
+  it("returns the trace ids it was given, nil by default", function()
+    local ctx = fake.new{ trace_id = "4bf92f3577b34da6a3ce929d0e0e4736", span_id = "00f067aa0ba902b7" }
+    assert.are.equal("4bf92f3577b34da6a3ce929d0e0e4736", ctx:trace_id())
+    assert.are.equal("00f067aa0ba902b7", ctx:span_id())
+    assert.is_true(ctx:trace_sampled())
+    assert.are.equal("00f067aa0ba902b7", ctx:namespace("other"):span_id())
+    assert.is_false(fake.new{ trace_id = "4bf92f3577b34da6a3ce929d0e0e4736", trace_sampled = false }:trace_sampled())
+    local plain = fake.new()
+    assert.is_nil(plain:trace_id())
+    assert.is_nil(plain:span_id())
+    assert.is_nil(plain:trace_sampled())
+  end)
+
   it("reads header names in any case and joins several values with \", \"", function()
     local ctx = fake.new{ headers = { Accept = { "a/b", "c/d" }, Cookie = "sid=42; theme=dark " } }
     assert.are.equal("a/b, c/d", ctx.req:header("accept"))

@@ -2,12 +2,16 @@
  * main thread's loop, answering synchronously. */
 #define _GNU_SOURCE
 #include "admin_api.h"
+#include "admin_dashboard.h"
+
+#include "admin_meta.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "buf.h"
+#include "custom_data.h"
 #include "log.h"
 #include "object.h"
 #include "pipeline.h"
@@ -137,6 +141,27 @@ static void objects_list(eg_admin_api *api, reply *rp)
     free(v);
     send_node(rp, 200, list);
     eg_node_free(list);
+}
+
+/* all-namespaces: {"default": [...]}; another namespace: an empty list. */
+static void objects_list_namespaces(eg_admin_api *api, reply *rp, bool all)
+{
+    if (!all) {
+        eg_node *empty = eg_node_new(EG_NODE_SEQ);
+        send_node(rp, 200, empty);
+        eg_node_free(empty);
+        return;
+    }
+    size_t n;
+    eg_object_entry **v = eg_supervisor_list(api->supervisor, &n);
+    eg_node *list = eg_node_new(EG_NODE_SEQ);
+    for (size_t i = 0; i < n; i++)
+        eg_node_seq_push(list, object_with_meta(v[i]));
+    free(v);
+    eg_node *m = eg_node_new(EG_NODE_MAP);
+    eg_node_map_set(m, "default", list);
+    send_node(rp, 200, m);
+    eg_node_free(m);
 }
 
 static void objects_delete_all(eg_admin_api *api, reply *rp)
@@ -303,10 +328,54 @@ static bool query_has(const eg_request *req, const char *kv)
     return false;
 }
 
+/* ?namespace=NS and ?all-namespaces=true (Easegress's parseNamespaces). Every object here
+ * lives in the "default" namespace. Returns false after answering a conflicting pair. */
+static bool namespaces_of(reply *rp, const eg_request *req, bool *all, bool *other)
+{
+    char ns[256] = "";
+    *all = query_has(req, "all-namespaces=true") || query_has(req, "all-namespaces=1");
+    for (const char *p = req->query; p && *p;) {
+        size_t len = strcspn(p, "&");
+        if (len > 10 && strncmp(p, "namespace=", 10) == 0)
+            snprintf(ns, sizeof ns, "%.*s", (int)(len - 10), p + 10);
+        p = p[len] ? p + len + 1 : NULL;
+    }
+    if (*all && *ns) {
+        send_error(rp, 400, "conflict query params, can't set all-namespaces and namespace at the same time");
+        return false;
+    }
+    *other = *ns && strcmp(ns, "default") != 0;
+    return true;
+}
+
+/* /customdatakinds and /customdata (custom_data.c answers; this only sends). */
+static bool custom_data(eg_admin_api *api, reply *rp, const eg_request *req, const char *path)
+{
+    eg_custom_data_reply r;
+    if (!eg_custom_data_api(api->supervisor->custom_data, req->method, path, req->body, req->body_len, &r))
+        return false;
+    if (r.status >= 400) {
+        send_error(rp, r.status, r.message);
+    } else {
+        if (r.body)
+            send_node(rp, r.status, r.body);
+        else
+            eg_response_set(rp->arena, &rp->resp, r.status, NULL, NULL, 0);
+        if (r.revision)
+            add_revision(rp, r.revision);
+        if (r.location[0])
+            eg_headers_sets(rp->arena, &rp->resp.headers, "Location", r.location);
+    }
+    eg_node_free(r.body);
+    return true;
+}
+
 static void route(eg_admin_api *api, reply *rp, const eg_request *req)
 {
     const char *path = req->path;
     const char *m = req->method;
+    if (eg_admin_dashboard_route(rp->arena, &rp->resp, req))
+        return;   /* /dashboard: the web UI's files */
     if (!strcmp(path, "/metrics") && (!strcmp(m, "GET") || !strcmp(m, "HEAD"))) {
         send_metrics(api, rp);   /* where Prometheus looks by default */
         return;
@@ -319,8 +388,11 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
     }
     bool get = !strcmp(m, "GET") || !strcmp(m, "HEAD");
     char name[300] = "";
-    if (!strcmp(path, "") || !strcmp(path, "/")) {
-        send_text(rp, 200, "/apis/v2: healthz about object-kinds object-api-resources objects status/objects status/members metadata/objects/pipeline/filters metrics\n");
+    char meta_err[300];
+    int meta = eg_admin_meta_handle(m, path, rp->yaml, rp->arena, &rp->resp, meta_err, sizeof meta_err);
+    if (meta >= 0) {
+        if (meta > 0)
+            send_error(rp, meta, meta_err);
     } else if (!strcmp(path, "/healthz") && get) {
         eg_response_set(rp->arena, &rp->resp, 200, NULL, NULL, 0);
     } else if (!strcmp(path, "/about") && get) {
@@ -337,7 +409,12 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
                strlen(path) == strlen("/metadata/objects/pipeline/filters//results") + strlen(name)) {
         filter_results(rp, name);
     } else if (!strcmp(path, "/objects")) {
-        if (get)
+        bool all_ns, other_ns;
+        if (get && !namespaces_of(rp, req, &all_ns, &other_ns))
+            return;
+        if (get && (all_ns || other_ns))
+            objects_list_namespaces(api, rp, all_ns);
+        else if (get)
             objects_list(api, rp);
         else if (!strcmp(m, "POST"))
             objects_submit(api, rp, req, true, NULL);
@@ -347,6 +424,11 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
             send_error(rp, 405, "method not allowed");
     } else if (sscanf(path, "/objects/%299[^/]", name) == 1 && strlen(path) == 9 + strlen(name)) {
         eg_object_entry *e = eg_supervisor_get(api->supervisor, name);
+        bool all_ns, other_ns;
+        if (get && !namespaces_of(rp, req, &all_ns, &other_ns))
+            return;
+        if (get && other_ns)
+            e = NULL; /* no other namespace holds objects */
         if (get) {
             if (!e) {
                 char msg[400];
@@ -378,6 +460,13 @@ static void route(eg_admin_api *api, reply *rp, const eg_request *req)
         status_of(api, rp, name);
     } else if (!strcmp(path, "/status/members") && get) {
         members(api, rp);
+    } else if (!strncmp(path, "/logs", 5) && (path[5] == '\0' || path[5] == '/')) {
+        char err[200];
+        int st = eg_admin_logs_handle(api->logs, m, path, req->query, rp->arena, &rp->resp, err, sizeof err);
+        if (st != 0)
+            send_error(rp, st < 0 ? 404 : st, st < 0 ? "not found" : err);
+    } else if (custom_data(api, rp, req, path)) {
+        /* answered */
     } else {
         send_error(rp, 404, "not found");
     }
@@ -448,6 +537,8 @@ int eg_admin_api_start(eg_admin_api *api, uv_loop_t *loop, int fd)
     int rc = uv_tcp_open(&api->tcp, fd);
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&api->tcp, 128, on_connection);
+    if (rc == 0 && !(api->logs = eg_admin_logs_start(loop)))
+        rc = UV_ENOMEM;
     return rc;
 }
 
@@ -455,4 +546,6 @@ void eg_admin_api_stop(eg_admin_api *api)
 {
     uv_close((uv_handle_t *)&api->tcp, NULL);
     eg_http1_server_close_all(&api->http);
+    eg_admin_logs_stop(api->logs); /* after close_all: that aborted the follows */
+    api->logs = NULL;
 }

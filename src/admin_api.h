@@ -4,6 +4,7 @@
 
 #include <time.h>
 #include <uv.h>
+#include "admin_logs.h"
 #include "http1_server.h"
 #include "supervisor.h"
 
@@ -18,6 +19,7 @@ typedef struct {
      * loop, and what is wrong if one is not. */
     time_t last_heartbeat;
     char health[128];
+    eg_admin_logs *logs;          /* /logs: the ring's follows */
     uv_tcp_t tcp;
     eg_http1_server http;
     char read_buf[64 * 1024];

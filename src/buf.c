@@ -71,6 +71,7 @@ char *eg_buf_steal(eg_buf *b, size_t *len)
 {
     eg_buf_reserve(b, 0);
     char *p = b->data;
+    p[b->len] = 0;
     if (len)
         *len = b->len;
     b->data = NULL;

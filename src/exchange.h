@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "message.h"
+#include "set_headers.h"
 
 struct eg_worker;
 struct eg_pipeline;
@@ -32,6 +33,7 @@ struct eg_exchange {
     struct eg_snapshot *snap;        /* pinned for the whole request */
     const struct eg_pipeline *pipeline;
     const char *server_name;
+    const eg_route_captures *captures; /* a RadixTree match's {param}s (arena), or NULL */
 
     eg_namespace *ns;
     size_t nns, ns_cap;
@@ -69,6 +71,7 @@ struct eg_exchange {
     uint64_t start_ns, filter_start_ns;
     struct eg_stat_set *server_stats;          /* of the server version that took it */
     const struct eg_pipeline *routed;          /* the pipeline its route named */
+    struct eg_trace *tracing;        /* when the HTTPServer traces (tracing.h), else NULL */
 };
 
 /* Namespace by name, created (with an empty request and response) when absent. */

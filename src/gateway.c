@@ -7,6 +7,8 @@
 #include "log.h"
 #include "lua_vm.h"
 #include "stats.h"
+#include "route_cache.h"
+#include "tracing.h"
 #include "worker.h"
 
 static uint64_t now_ns(void)
@@ -46,9 +48,9 @@ static int64_t body_limit(void *ud, const eg_request *req)
     eg_route_request rr;
     route_input(req, &rr);
     eg_route_match m = { 0 };
-    if (eg_router_match(spec->router, &rr, &m) == 0 && m.path->client_max_body_size)
+    if (eg_route_cache_match(&g->route_cache, spec->router, &rr, &m) == 0 && m.path->client_max_body_size)
         limit = m.path->client_max_body_size;
-    free(m.rewritten_path);
+    eg_route_match_release(&m);
     return limit < 0 ? -1 : limit;
 }
 
@@ -182,23 +184,26 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
     /* The client IP is the peer's (set by the connection) unless proxies are trusted. */
     if (spec->trusted_proxies.count)
         eg_client_ip(req->peer_ip, &req->headers, &spec->trusted_proxies, req->client_ip, sizeof req->client_ip);
+    if (spec->tracing)
+        x->tracing = eg_trace_begin(arena, spec->tracing, g->server_name, req);
 
     eg_route_request rr;
     route_input(req, &rr);
     eg_route_match m = { 0 };
-    int status = eg_router_match(spec->router, &rr, &m);
+    int status = eg_route_cache_match(&g->route_cache, spec->router, &rr, &m);
     if (status) {
         answer(x, status);
         return;
     }
-    eg_set_headers_apply(m.path->set_headers, arena, req, NULL); /* before the rewrite, as Easegress */
+    /* RadixTree {param}s: for setHeaders now, for Lua (ctx:path_param) later */
+    x->captures = eg_route_captures_dup(arena, &m.captures);
+    eg_set_headers_apply(m.path->set_headers, arena, req, x->captures); /* before the rewrite, as Easegress */
     /* After matching and setHeaders, as Easegress: they see the header as the client sent it. */
     if (spec->x_forwarded_for)
         append_forwarded_for(arena, req);
-    if (m.rewritten_path) {
+    if (m.rewritten_path)
         req->path = eg_arena_strndup(arena, m.rewritten_path, strlen(m.rewritten_path));
-        free(m.rewritten_path);
-    }
+    eg_route_match_release(&m);
     const eg_pipeline *p;
     if (g->cached_route == m.path) {
         p = g->cached_pipeline;
@@ -213,6 +218,8 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
     }
     x->pipeline = p;
     x->routed = p;
+    if (x->tracing)
+        eg_trace_set_pipeline(x->tracing, m.path->backend);
     /* GlobalFilter (only for requests that matched a route, as in Easegress). */
     const eg_globalfilter *gf = g->cached_globalfilter;
     if (gf) {
@@ -236,10 +243,12 @@ static void record_stats(eg_exchange *x, int status, uint64_t resp_bytes)
         .status = status,
         .duration_us = (now_ns() - x->start_ns) / 1000,
         .req_bytes = eg_request_size(req),
-        .resp_bytes = resp_bytes,
+        .resp_bytes = x->ns[0].resp->head_bytes + resp_bytes,
     };
     int w = x->worker->id;
-    eg_stat_record(x->server_stats, w, &sm, req->path, strlen(req->path));
+    /* Top-N counts the path as the client sent it, before any rewrite. */
+    const char *path = req->target_path ? req->target_path : req->path;
+    eg_stat_record(x->server_stats, w, &sm, path, strlen(path));
     if (x->routed)
         eg_stat_record(x->routed->stats, w, &sm, NULL, 0);
 }
@@ -250,6 +259,8 @@ static void abort_exchange(void *ud, void *pending)
     eg_exchange *x = pending;
     eg_access_log_request(&x->worker->access_log, x, 499, 0);
     record_stats(x, 499, 0);
+    if (x->tracing)
+        eg_trace_end(x->tracing, x->worker, 499);
     x->aborted = true;
     x->conn = NULL;
     if (x->on_abort) {
@@ -270,6 +281,8 @@ static void finished(void *ud, void *pending, int error, uint64_t body_bytes)
         status = 499;
     eg_access_log_request(&x->worker->access_log, x, status, body_bytes);
     record_stats(x, status, body_bytes);
+    if (x->tracing)
+        eg_trace_end(x->tracing, x->worker, status);
     release(x);
 }
 

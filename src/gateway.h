@@ -19,6 +19,7 @@ typedef struct {
     const void *cached_route;          /* eg_route_path of the last match */
     const void *cached_pipeline;       /* ... and the pipeline it named */
     const void *cached_globalfilter;
+    struct eg_route_cache *route_cache; /* the server's cacheSize LRU (route_cache.h), or NULL */
 } eg_gateway_ud;
 
 extern const eg_http1_hooks eg_gateway_hooks;

@@ -59,6 +59,7 @@ struct eg_http1_conn {
     bool draining;
     int closing_handles;
     char peer_ip[48];
+    uint16_t peer_port;
     eg_http1_conn *prev, *next;  /* in srv->conns */
 };
 
@@ -130,6 +131,7 @@ static void start_request(eg_http1_conn *c)
     memset(c->req, 0, sizeof *c->req);
     memcpy(c->req->peer_ip, c->peer_ip, sizeof c->req->peer_ip);
     memcpy(c->req->client_ip, c->peer_ip, sizeof c->req->client_ip);
+    c->req->peer_port = c->peer_port;
     memset(&c->headers, 0, sizeof c->headers);
     c->url.len = c->field.len = c->value.len = c->body.len = 0;
     c->in_value = false;
@@ -247,6 +249,12 @@ static int on_headers_complete(llhttp_t *p)
     }
     r->path = eg_arena_strndup(c->arena, u, q ? (size_t)(q - u) : ulen);
     r->query = q ? eg_arena_strndup(c->arena, q + 1, ulen - (size_t)(q - u) - 1) : NULL;
+    r->target_path = r->path;
+    r->target_query = r->query;
+    /* "METHOD SP target SP HTTP/x.y CRLF", "name: value CRLF" each, the empty line. */
+    r->head_bytes = strlen(r->method) + 1 + ulen + 1 + 8 + 2 + 2;
+    for (size_t i = 0; i < r->headers.count; i++)
+        r->head_bytes += r->headers.items[i].name_len + 2 + r->headers.items[i].value_len + 2;
 
     /* Host: exactly one, required on HTTP/1.1 (RFC 9112 §3.2). */
     const eg_header *host = NULL;
@@ -528,6 +536,7 @@ void eg_http1_respond(eg_http1_conn *c, eg_response *resp)
     c->state = ST_WRITING;
     c->out.len = 0;
     build_head(c, resp, &c->out, &c->chunked_out);
+    resp->head_bytes = c->out.len;
     bool body_allowed = status_has_body(resp->status ? resp->status : 503) && !c->head_request;
     if (resp->stream) {
         c->stream = resp->stream;
@@ -542,6 +551,13 @@ void eg_http1_respond(eg_http1_conn *c, eg_response *resp)
         }
         c->sink.write = sink_write;
         c->sink.end = sink_end;
+        if (c->stream->until_client_leaves) {
+            /* It may be long before its first byte: the client gets the head now. */
+            queue_write(c, c->out.data, c->out.len, NULL, 0, NULL, 0, false);
+            c->out.len = 0;
+            if (!c->stream) /* the write failed: the connection closed and aborted it */
+                return;
+        }
         c->stream->attach(c->stream, &c->sink);
         return;
     }
@@ -733,7 +749,7 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         return;
     /* EOF or error: a request half-read is dropped; one being handled is aborted. */
     if (c->state == ST_HANDLING || c->state == ST_WRITING) {
-        if (n == UV_EOF && c->state == ST_WRITING) {
+        if (n == UV_EOF && c->state == ST_WRITING && !(c->stream && c->stream->until_client_leaves)) {
             c->close_after = true;
             uv_read_stop(s);
             return;
@@ -853,10 +869,13 @@ static int conn_start(eg_http1_conn *c)
     struct sockaddr_storage ss;
     int sl = sizeof ss;
     if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
-        if (ss.ss_family == AF_INET)
+        if (ss.ss_family == AF_INET) {
             uv_ip4_name((struct sockaddr_in *)&ss, c->peer_ip, sizeof c->peer_ip);
-        else if (ss.ss_family == AF_INET6)
+            c->peer_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
             uv_ip6_name((struct sockaddr_in6 *)&ss, c->peer_ip, sizeof c->peer_ip);
+            c->peer_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        }
         if (strncmp(c->peer_ip, "::ffff:", 7) == 0 && strchr(c->peer_ip, '.'))
             memmove(c->peer_ip, c->peer_ip + 7, strlen(c->peer_ip + 7) + 1);
     }

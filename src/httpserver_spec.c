@@ -7,11 +7,23 @@
  * never has to know what 0 meant.
  */
 #include "router.h"
+#include "tracing.h"
 
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "access_log.h"
+#include "access_log_format.h"
 
 #define DEFAULT_MAX_BODY (4 * 1024 * 1024)
+/* DefaultSpec: what the decoder starts from and the admin API's template shows. */
+#define DEFAULT_KEEP_ALIVE true
+#define DEFAULT_KEEP_ALIVE_TIMEOUT "60s"
+#define DEFAULT_KEEP_ALIVE_TIMEOUT_MS 60000
+#define DEFAULT_MAX_CONNECTIONS 10240
 
 /* Go's base64.StdEncoding.DecodeString: padded standard alphabet; CR and LF are ignored. */
 static bool is_base64(const char *s)
@@ -137,6 +149,69 @@ static bool decode_limits(eg_dec *d, const eg_node *obj, eg_httpserver_spec *s)
     return true;
 }
 
+/* A warning (not an error: a store reloaded at start must not lose the server over a log
+ * directory that is not there yet) when the access log file cannot be written now. */
+static void warn_unwritable(eg_dec *d, const char *path)
+{
+    int err = 0;
+    if (access(path, W_OK) < 0) {
+        err = errno;
+        if (err == ENOENT) {
+            char *copy = strdup(path);
+            err = copy && access(dirname(copy), W_OK) == 0 ? 0 : errno;
+            free(copy);
+        }
+    }
+    if (!err)
+        return;
+    char msg[700];
+    snprintf(msg, sizeof msg, "accessLogOutput: %.500s cannot be written (%s); its lines are dropped until it can",
+             path, strerror(err));
+    char **w = realloc(d->warnings, (d->nwarnings + 1) * sizeof *w);
+    if (!w)
+        return;
+    d->warnings = w;
+    if ((w[d->nwarnings] = strdup(msg)))
+        d->nwarnings++;
+}
+
+/* accessLogFormat (Easegress's template, or `json`), compiled here so a bad variable is a
+ * 400; accessLogOutput (ours): where this server's lines go. */
+static bool decode_access_log(eg_dec *d, const eg_node *obj, eg_httpserver_spec *s)
+{
+    if (!eg_dec_string(d, obj, "accessLogFormat", &s->access_log_format, false) ||
+        !eg_dec_string(d, obj, "accessLogOutput", &s->access_log_output, false))
+        return false;
+    if (s->access_log_format && !*s->access_log_format) {
+        free(s->access_log_format);
+        s->access_log_format = NULL;
+    }
+    if (s->access_log_format) {
+        char err[400];
+        s->access_log = eg_access_log_format_compile(s->access_log_format, err, sizeof err);
+        if (!s->access_log)
+            return eg_dec_fail(d, "accessLogFormat", "%s", err);
+    }
+    const char *out = s->access_log_output;
+    if (!out || !*out) {
+        s->access_log_sink = 0;
+        return true;
+    }
+    if (strcmp(out, "off") == 0) {
+        s->access_log_sink = EG_ACCESS_LOG_OFF;
+        return true;
+    }
+    if (strcmp(out, "stdout") && strcmp(out, "stderr")) {
+        if (out[0] != '/')
+            return eg_dec_fail(d, "accessLogOutput", "must be an absolute file path, stdout, stderr or off");
+        warn_unwritable(d, out);
+    }
+    s->access_log_sink = eg_access_log_sink_id(out);
+    if (s->access_log_sink < 0)
+        return eg_dec_fail(d, "accessLogOutput", "too many distinct access log destinations");
+    return true;
+}
+
 static bool decode_router_kind(eg_dec *d, const eg_node *obj, eg_httpserver_spec *s)
 {
     char *k = NULL;
@@ -147,10 +222,11 @@ static bool decode_router_kind(eg_dec *d, const eg_node *obj, eg_httpserver_spec
         s->router_kind = strdup("Ordered");
         return s->router_kind ? true : eg_dec_fail(d, "routerKind", "out of memory");
     }
-    bool radix = strcmp(k, "RadixTree") == 0;
+    if (strcmp(k, "RadixTree") == 0) {
+        s->router_kind = k;
+        return true;
+    }
     free(k);
-    if (radix)
-        return eg_dec_fail(d, "routerKind", "routerKind RadixTree is not supported yet");
     return eg_dec_fail(d, "routerKind", "must be one of \"\", Ordered, RadixTree");
 }
 
@@ -167,9 +243,9 @@ eg_httpserver_spec *eg_httpserver_spec_decode(eg_dec *d, const eg_node *obj)
         eg_dec_fail(d, NULL, "out of memory");
         return NULL;
     }
-    s->keep_alive = true;
-    s->keep_alive_timeout_ms = 60000;
-    s->max_connections = 10240;
+    s->keep_alive = DEFAULT_KEEP_ALIVE;
+    s->keep_alive_timeout_ms = DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
+    s->max_connections = DEFAULT_MAX_CONNECTIONS;
     /* meta keys: consumed here so they never warn */
     eg_dec_any(d, obj, "kind");
     eg_dec_any(d, obj, "version");
@@ -186,7 +262,7 @@ eg_httpserver_spec *eg_httpserver_spec_decode(eg_dec *d, const eg_node *obj)
         !eg_dec_bool(d, obj, "keepAlive", &s->keep_alive, false) ||
         !eg_dec_bool(d, obj, "xForwardedFor", &s->x_forwarded_for, false) ||
         !eg_dec_string(d, obj, "globalFilter", &s->global_filter, false) ||
-        !eg_dec_string(d, obj, "accessLogFormat", &s->access_log_format, false) ||
+        !decode_access_log(d, obj, s) ||
         !decode_limits(d, obj, s) || !decode_tls(d, obj, s) || !decode_router_kind(d, obj, s) ||
         !eg_dec_ipnet_list(d, obj, "trustedProxies", &s->trusted_proxies))
         goto fail;
@@ -194,18 +270,13 @@ eg_httpserver_spec *eg_httpserver_spec_decode(eg_dec *d, const eg_node *obj)
         free(s->address);
         s->address = NULL;
     }
-    if (s->access_log_format && !*s->access_log_format) {
-        free(s->access_log_format);
-        s->access_log_format = NULL;
-    }
     tracing = eg_dec_map(d, obj, "tracing", false);
     if (!eg_dec_ok(d))
         goto fail;
-    if (tracing && !(s->tracing = eg_node_clone(tracing))) {
-        eg_dec_fail(d, "tracing", "out of memory");
+    if (tracing && !(s->tracing = eg_tracing_spec_decode(d, tracing)))
         goto fail;
-    }
-    s->router = eg_router_decode(d, obj, s->name);
+    s->router = eg_router_decode(d, obj, s->name, strcmp(s->router_kind, "RadixTree") == 0,
+                                 s->cache_size);
     if (!s->router)
         goto fail;
     eg_dec_check_unknown(d, obj);
@@ -226,6 +297,8 @@ void eg_httpserver_spec_free(eg_httpserver_spec *s)
     eg_ipnet_list_free(&s->trusted_proxies);
     free(s->global_filter);
     free(s->access_log_format);
+    eg_access_log_format_free(s->access_log);
+    free(s->access_log_output);
     eg_router_free(s->router);
     free(s->router_kind);
     free(s->cert_base64);
@@ -233,6 +306,15 @@ void eg_httpserver_spec_free(eg_httpserver_spec *s)
     free(s->ca_cert_base64);
     eg_node_free(s->certs);
     eg_node_free(s->keys);
-    eg_node_free(s->tracing);
+    eg_tracing_spec_free(s->tracing);
     free(s);
+}
+
+eg_node *eg_httpserver_default_spec(void)
+{
+    eg_node *m = eg_node_new(EG_NODE_MAP);
+    eg_node_map_set(m, "keepAlive", eg_node_new_bool(DEFAULT_KEEP_ALIVE));
+    eg_node_map_set(m, "keepAliveTimeout", eg_node_new_str(DEFAULT_KEEP_ALIVE_TIMEOUT));
+    eg_node_map_set(m, "maxConnections", eg_node_new_int(DEFAULT_MAX_CONNECTIONS));
+    return m;
 }

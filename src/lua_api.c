@@ -10,12 +10,15 @@
 #include <string.h>
 #include <time.h>
 #include "buf.h"
+#include "custom_data.h"
 #include "log.h"
 #include "lua_libs.h"
 #include "lua_vm.h"
 #include <zlib.h>
 #include "node.h"
 #include "pipeline.h"
+#include "snapshot.h"
+#include "tracing.h"
 
 static const char LOOP_KEY = 0;
 
@@ -559,6 +562,70 @@ static int api_monotonic(lua_State *L)
     return 1;
 }
 
+/* path_params(x) -> { name = value } of the RadixTree match (empty for Ordered routes) */
+static int api_path_params(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    const eg_route_captures *c = x->captures;
+    lua_createtable(L, 0, c ? (int)c->count : 0);
+    for (size_t i = 0; c && i < c->count; i++) {
+        lua_pushstring(L, c->values[i]);
+        lua_setfield(L, -2, c->names[i]);
+    }
+    return 1;
+}
+
+/* path_param(x, name) -> value or nil */
+static int api_path_param(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    const char *name = luaL_checkstring(L, 2);
+    const eg_route_captures *c = x->captures;
+    for (size_t i = 0; c && i < c->count; i++)
+        if (strcmp(c->names[i], name) == 0)
+            return push_str(L, c->values[i]);
+    lua_pushnil(L);
+    return 1;
+}
+
+/* custom_data(x, kind, id) -> the item as JSON text, or nil; from the request's snapshot */
+static int api_custom_data(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    size_t kl, il, len;
+    const char *kind = luaL_checklstring(L, 2, &kl), *id = luaL_checklstring(L, 3, &il);
+    const char *json = x->snap ? eg_custom_data_set_get(x->snap->custom_data, kind, kl, id, il, &len) : NULL;
+    if (json)
+        lua_pushlstring(L, json, len);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+/* custom_data_version(x) -> a number that changes with every custom data change */
+static int api_custom_data_version(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    lua_pushnumber(L, x->snap ? (lua_Number)eg_custom_data_set_version(x->snap->custom_data) : 0);
+    return 1;
+}
+
+/* trace_ids(x) -> trace id, span id (hex), sampled; nothing when the server does not trace. */
+static int api_trace_ids(lua_State *L)
+{
+    eg_exchange *x = eg_lua_check_x(L);
+    const eg_trace *t = x->tracing;
+    if (!t)
+        return 0;
+    char hex[33];
+    eg_trace_hex(t->trace_id, 16, hex);
+    lua_pushlstring(L, hex, 32);
+    eg_trace_hex(t->span_id, 8, hex);
+    lua_pushlstring(L, hex, 16);
+    lua_pushboolean(L, t->sampled);
+    return 3;
+}
+
 static int api_in_worker(lua_State *L)
 {
     lua_pushboolean(L, eg_lua_loop(L) != NULL);
@@ -591,6 +658,11 @@ static const luaL_Reg api[] = {
     { "now", api_now },
     { "monotonic_ms", api_monotonic },
     { "has_loop", api_in_worker },
+    { "path_param", api_path_param },
+    { "path_params", api_path_params },
+    { "custom_data", api_custom_data },
+    { "custom_data_version", api_custom_data_version },
+    { "trace_ids", api_trace_ids },
     { NULL, NULL },
 };
 

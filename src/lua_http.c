@@ -8,7 +8,9 @@
 #include <string.h>
 #include "buf.h"
 #include "lua_api.h"
+#include "tracing.h"
 #include "upstream.h"
+#include "url.h"
 #include "worker.h"
 
 typedef struct {
@@ -32,6 +34,7 @@ typedef struct {
     eg_buf collected;
     const char *error;
     bool gai_pending, in_call, timer_closed, finished;
+    eg_client_span *span;        /* tracing: the call's client span (in the request's arena) */
 } http_op;
 
 static void op_free_if_idle(http_op *op)
@@ -112,6 +115,8 @@ static void finish(http_op *op, const char *error)
     op->finished = true;
     if (error)
         op->error = error;
+    eg_client_span_end(op->span, op->error ? 0 : op->status, op->call.retried, op->error);
+    op->span = NULL;
     stop_io(op);
     eg_lua_wait_end(&op->wait, push_result, op);
 }
@@ -120,6 +125,7 @@ static void cancel(eg_lua_wait *w)
 {
     http_op *op = (http_op *)w;
     op->finished = true;
+    op->span = NULL; /* the request is ending: its trace closes the span as aborted */
     stop_io(op);
 }
 
@@ -206,35 +212,17 @@ static const char *parse_url(const char *url, http_op *op, const char **target)
         return "https is not supported by eg.http.request yet";
     if (strncmp(url, "http://", 7) != 0)
         return "the url must start with http://";
-    const char *p = url + 7;
-    const char *end = p + strcspn(p, "/?#");
-    const char *hs = p, *he;
-    const char *port = NULL;
-    if (*p == '[') {
-        hs = p + 1;
-        he = memchr(hs, ']', (size_t)(end - hs));
-        if (!he)
-            return "bad IPv6 host in url";
-        if (he + 1 < end && he[1] == ':')
-            port = he + 2;
-    } else {
-        he = memchr(p, ':', (size_t)(end - p));
-        if (he)
-            port = he + 1;
-        else
-            he = end;
-    }
-    size_t hl = (size_t)(he - hs);
-    if (hl == 0 || hl >= sizeof op->host)
+    eg_url_parts u;
+    const char *why = eg_url_split(url, false, &u);
+    if (why)
+        return why;
+    if (u.host_len >= sizeof op->host)
         return "bad host in url";
-    memcpy(op->host, hs, hl);
-    op->host[hl] = 0;
-    size_t pl = port ? (size_t)(end - port) : 0;
-    if (port && (pl == 0 || pl > 5 || strspn(port, "0123456789") < pl))
-        return "bad port in url";
-    snprintf(op->port, sizeof op->port, "%.*s", port ? (int)pl : 2, port ? port : "80");
+    memcpy(op->host, u.host, u.host_len);
+    op->host[u.host_len] = 0;
+    snprintf(op->port, sizeof op->port, "%u", (unsigned)(uint16_t)(u.port > 0 ? u.port : 80));
     snprintf(op->pool_key, sizeof op->pool_key, "%s:%s", op->host, op->port);
-    *target = *end == '/' ? end : *end == '?' ? end : "/";
+    *target = *u.rest == '/' || *u.rest == '?' ? u.rest : "/";
     return NULL;
 }
 
@@ -285,7 +273,7 @@ int eg_lua_http_request(lua_State *L)
         literal = true;
     }
 
-    bool has_host = false;
+    bool has_host = false, has_trace_header = false;
     eg_buf_printf(&op->head, "%s %s HTTP/1.1\r\n", method, target);
     if (lua_istable(L, 4)) {
         lua_pushnil(L);
@@ -296,6 +284,8 @@ int eg_lua_http_request(lua_State *L)
             if (n && v && !memchr(v, '\r', vl) && !memchr(v, '\n', vl) && strcspn(n, " :\r\n") == nl) {
                 if (nl == 4 && strncasecmp(n, "Host", 4) == 0)
                     has_host = true;
+                if (x->tracing && eg_trace_is_context_header(x->tracing, n, nl))
+                    has_trace_header = true;
                 if (!(nl == 14 && strncasecmp(n, "Content-Length", 14) == 0))
                     eg_buf_printf(&op->head, "%.*s: %.*s\r\n", (int)nl, n, (int)vl, v);
             }
@@ -305,6 +295,18 @@ int eg_lua_http_request(lua_State *L)
     if (!has_host)
         eg_buf_printf(&op->head, "Host: %s%s%s\r\n", op->host, strcmp(op->port, "80") ? ":" : "",
                       strcmp(op->port, "80") ? op->port : "");
+    /* The request's trace goes on, unless the filter set the context header itself. */
+    if (x->tracing && !has_trace_header) {
+        uint8_t span_id[8];
+        char line[EG_TRACE_HEADER_MAX];
+        const char *q = strchr(target, '?');
+        char *path = q ? eg_arena_strndup(x->arena, target, (size_t)(q - target)) : (char *)target;
+        /* method is a Lua string that may be collected while the call waits: copy it */
+        const char *m = x->tracing->sampled ? eg_arena_strndup(x->arena, method, strlen(method)) : method;
+        op->span = eg_trace_client_begin(x->tracing, x->arena, "eg.http.request", m, "http", op->host,
+                                         (uint16_t)atoi(op->port), path, q ? q + 1 : NULL, span_id);
+        eg_buf_append(&op->head, line, eg_trace_format_header(x->tracing, span_id, line));
+    }
     if (body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0)
         eg_buf_printf(&op->head, "Content-Length: %zu\r\n", body_len);
     eg_buf_append(&op->head, "\r\n", 2);

@@ -510,6 +510,23 @@ static void lua_filter_free(void *p)
 
 static const char *module_path_for_kind(const char *kind);
 
+/* The module's schema does not name these top-level fields ("\n"-separated, from
+ * runtime.instantiate): unmark them so they get the unknown-field warning every decoder gives
+ * (an error under --strict). */
+static void report_unknown_fields(eg_dec *d, const eg_node *spec, const char *names, size_t len)
+{
+    const char *end = names + len;
+    while (names < end) {
+        const char *nl = memchr(names, '\n', (size_t)(end - names));
+        size_t n = (size_t)((nl ? nl : end) - names);
+        for (size_t i = 0; i < spec->count; i++)
+            if (strlen(spec->keys[i]) == n && memcmp(spec->keys[i], names, n) == 0)
+                spec->items[i]->used = false;
+        names += n + 1;
+    }
+    eg_dec_check_unknown(d, spec);
+}
+
 /* Validate in the supervisor VM: compile, load, check the spec against the schema, build an
  * instance once (so M.new errors are submit-time errors). */
 static void *lua_create(eg_dec *d, const eg_node *spec, const char *pipeline)
@@ -557,7 +574,7 @@ static void *lua_create(eg_dec *d, const eg_node *spec, const char *pipeline)
     lua_pushstring(L, lf->code ? lf->code : "");
     lua_pushstring(L, lf->module_path ? lf->module_path : "");
     lua_pushstring(L, lf->spec_json);
-    if (!runtime_call(vm, "instantiate", 4, 2, err, sizeof err)) {
+    if (!runtime_call(vm, "instantiate", 4, 3, err, sizeof err)) {
         /* First line only: the traceback is for logs. */
         char *nl = strstr(err, "\nstack traceback");
         if (nl)
@@ -568,8 +585,16 @@ static void *lua_create(eg_dec *d, const eg_node *spec, const char *pipeline)
         return NULL;
     }
     /* What the supervisor read is what every worker will run. */
-    lf->sources_json = strdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
+    lf->sources_json = strdup(lua_tostring(L, -2) ? lua_tostring(L, -2) : "");
+    size_t unknown_len = 0;
+    const char *unknown = lua_tolstring(L, -1, &unknown_len);
+    if (unknown && unknown_len)
+        report_unknown_fields(d, spec, unknown, unknown_len);
     lua_settop(L, top);
+    if (!eg_dec_ok(d)) {   /* --strict: an unknown field is an error */
+        lua_filter_free(lf);
+        return NULL;
+    }
     return lf;
 }
 
@@ -581,6 +606,8 @@ static const char *const *lua_results(const void *inst)
 
 static const eg_filter_kind lua_kind = {
     .name = "Lua",
+    .description = "Lua runs a filter written in Lua: inline `code`, whose declared `results` "
+                   "jumpIf may route on.",
     .results = NULL,
     .create = lua_create,
     .destroy = lua_filter_free,
@@ -596,6 +623,8 @@ typedef struct {
     char *name;
     char *path;
     char **results;
+    char *description;
+    char *schema_json;
 } dir_kind;
 
 static dir_kind **dir_kinds;
@@ -675,7 +704,7 @@ static void scan_dir(eg_lua_vm *vm, const char *dir, eg_buf *errors)
         lua_State *L = vm->L;
         int top = lua_gettop(L);
         lua_pushstring(L, path);
-        if (!runtime_call(vm, "describe_module", 1, 2, err, sizeof err)) {
+        if (!runtime_call(vm, "describe_module", 1, 4, err, sizeof err)) {
             char *nl = strstr(err, "\nstack traceback");
             if (nl)
                 *nl = 0;
@@ -683,30 +712,36 @@ static void scan_dir(eg_lua_vm *vm, const char *dir, eg_buf *errors)
             lua_settop(L, top);
             continue;
         }
-        if (!lua_isstring(L, -2)) {
+        if (!lua_isstring(L, -4)) {
             lua_settop(L, top); /* a helper module, not a filter */
             continue;
         }
-        const char *name = lua_tostring(L, -2);
+        const char *name = lua_tostring(L, -4);
         dir_kind *k = find_dir_kind(name);
-        if (k) {
-            /* Workers never read a kind's results (only builds on this thread do). */
-            free_results(k->results);
-            k->results = results_from_stack(L, -1);
-            k->kind.results = (const char *const *)k->results;
-            free(k->path);
-            k->path = strdup(path);
-            lua_settop(L, top);
-            continue;
-        }
-        k = calloc(1, sizeof *k);
-        k->name = strdup(name);
-        k->path = strdup(path);
-        k->results = results_from_stack(L, -1);
-        lua_settop(L, top);
-        k->kind = lua_kind;
-        k->kind.name = k->name;
+        bool known = k != NULL;
+        if (!known)
+            k = calloc(1, sizeof *k);
+        /* Workers never read a kind's results or metadata (only this thread does). */
+        free_results(k->results);
+        k->results = results_from_stack(L, -3);
         k->kind.results = (const char *const *)k->results;
+        free(k->description);
+        k->description = strdup(lua_isstring(L, -2) ? lua_tostring(L, -2) : "");
+        k->kind.description = k->description;
+        free(k->schema_json);
+        k->schema_json = lua_isstring(L, -1) ? strdup(lua_tostring(L, -1)) : NULL;
+        k->kind.schema_json = k->schema_json;
+        free(k->path);
+        k->path = strdup(path);
+        lua_settop(L, top);
+        if (known)
+            continue;
+        k->name = strdup(name);
+        const eg_filter_kind base = lua_kind;
+        k->kind.is_lua = base.is_lua;
+        k->kind.destroy = base.destroy;
+        k->kind.handle = base.handle;
+        k->kind.name = k->name;
         k->kind.create = dir_create;
         k->kind.instance_results = NULL;
         dir_kinds = realloc(dir_kinds, (ndir_kinds + 1) * sizeof *dir_kinds);

@@ -55,7 +55,14 @@ int eg_lock_data_dir(const char *dir)
     char path[4096];
     snprintf(path, sizeof path, "%s/LOCK", dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    /* A process killed a moment ago may still hold the lock while its threads tear down
+     * (its leader already a zombie): a restart right after a crash waits for it briefly. */
+    int rc = fd < 0 ? -1 : flock(fd, LOCK_EX | LOCK_NB);
+    for (int i = 0; rc < 0 && fd >= 0 && errno == EWOULDBLOCK && i < 30; i++) {
+        usleep(100 * 1000);
+        rc = flock(fd, LOCK_EX | LOCK_NB);
+    }
+    if (fd < 0 || rc < 0) {
         fprintf(stderr, "easegress-server: data directory %s is in use by another easegress-server (%s)\n", dir,
                 strerror(errno));
         if (fd >= 0)

@@ -123,10 +123,14 @@ static bool name_eq(const char *name, size_t len, const char *lit, size_t litlen
 
 uint64_t eg_request_size(const eg_request *r)
 {
-    uint64_t n = r->body_len;
+    if (r->head_bytes)
+        return r->head_bytes + r->body_len;
+    /* A request built by a filter never crossed the wire: what its head would take. */
+    uint64_t n = (r->method ? strlen(r->method) : 0) + 1 + (r->path ? strlen(r->path) : 0) +
+                 (r->query ? strlen(r->query) + 1 : 0) + 1 + 8 + 2 + 2;
     for (size_t i = 0; i < r->headers.count; i++)
-        n += r->headers.items[i].name_len + r->headers.items[i].value_len + 4;
-    return n;
+        n += r->headers.items[i].name_len + 2 + r->headers.items[i].value_len + 2;
+    return n + r->body_len;
 }
 
 bool eg_is_hop_header(const char *name, size_t len, const eg_headers *with_connection)

@@ -26,6 +26,9 @@ struct eg_body_stream {
     void (*attach)(eg_body_stream *s, eg_body_sink *sink); /* start pushing */
     void (*resume)(eg_body_stream *s);
     void (*abort)(eg_body_stream *s);                      /* nobody wants the rest */
+    /* An endless stream (a log follow): the client's EOF means it is gone, so the connection
+     * closes then instead of finishing the response first. */
+    bool until_client_leaves;
 };
 
 typedef struct {
@@ -40,6 +43,12 @@ typedef struct {
     size_t body_len;
     char client_ip[48];
     char peer_ip[48];
+    uint16_t peer_port;
+    /* As received, for the access log: path and query stay valid (in the arena) when a
+     * rewrite or a filter replaces `path`/`query`; head_bytes is the request line and
+     * headers as they came on the wire (CRLFs included). */
+    const char *target_path, *target_query;
+    size_t head_bytes;
 } eg_request;
 
 typedef struct {
@@ -49,6 +58,7 @@ typedef struct {
     size_t body_len;
     eg_body_stream *stream;
     int64_t content_length; /* with a stream: -1 unknown */
+    size_t head_bytes;      /* set when the head is written: status line and headers */
 } eg_response;
 
 /* Header edits; names and values are copied into the arena. */
@@ -71,8 +81,8 @@ const char *eg_status_reason(int status);
  * `Connection` headers name? Pass the message's headers only when it has a Connection
  * header (checked once per message), else NULL: the common case costs no scan. */
 bool eg_is_hop_header(const char *name, size_t len, const eg_headers *with_connection);
-/* A request's size as statistics and the access log count it: headers ("Name: value\r\n")
- * plus body. */
+/* A request's size as statistics and the access log count it: its head as received (or,
+ * for one a filter built, as it would be written) plus its body. */
 uint64_t eg_request_size(const eg_request *r);
 
 #endif

@@ -84,6 +84,9 @@ static bool build_filters(eg_dec *d, eg_pipeline *p, const eg_node *list)
         char *name = NULL, *kind = NULL;
         eg_dec_string(d, spec, "name", &name, true);
         eg_dec_string(d, spec, "kind", &kind, true);
+        /* The rest of Easegress's filter meta (supervisor.MetaSpec): known to every kind. */
+        eg_dec_any(d, spec, "version");
+        eg_dec_any(d, spec, "createdAt");
         if (eg_dec_ok(d)) {
             const eg_filter_kind *k = eg_filter_kind_find(kind);
             if (!eg_object_name_valid(name))
@@ -234,8 +237,9 @@ eg_pipeline *eg_pipeline_build(eg_dec *d, const eg_node *obj)
 
 void eg_pipeline_ref(eg_pipeline *p) { atomic_fetch_add(&p->refs, 1); }
 
-void eg_pipeline_bind_stats(eg_pipeline *p, eg_stats_registry *r)
+void eg_pipeline_bind(eg_pipeline *p, const eg_bind_ctx *ctx)
 {
+    eg_stats_registry *r = ctx->stats;
     size_t n = strlen(p->name) + 16;
     char *key = malloc(n);
     snprintf(key, n, "Pipeline/%s", p->name);
@@ -244,8 +248,8 @@ void eg_pipeline_bind_stats(eg_pipeline *p, eg_stats_registry *r)
     p->stats = eg_stats_acquire(r, key, &labels, false);
     free(key);
     for (size_t i = 0; i < p->nfilters; i++)
-        if (p->filters[i].kind->bind_stats && p->filters[i].inst)
-            p->filters[i].kind->bind_stats(p->filters[i].inst, r);
+        if (p->filters[i].kind->bind && p->filters[i].inst)
+            p->filters[i].kind->bind(p->filters[i].inst, ctx);
 }
 
 void eg_pipeline_unref(eg_pipeline *p)

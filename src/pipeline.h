@@ -10,6 +10,13 @@
 
 struct eg_stats_registry;
 struct eg_stat_set;
+struct eg_health_checker;
+
+/* What a version is bound to when it is published (the supervisor's). */
+typedef struct eg_bind_ctx {
+    struct eg_stats_registry *stats;
+    struct eg_health_checker *health;
+} eg_bind_ctx;
 
 typedef enum { EG_FILTER_DONE, EG_FILTER_PENDING } eg_filter_status;
 
@@ -28,10 +35,15 @@ typedef struct eg_filter_kind {
     bool is_lua;
     /* Results that depend on the instance (inline Lua declares its own); NULL = `results`. */
     const char *const *(*instance_results)(const void *inst);
-    /* Optional, main thread: take the instance's statistics sets from the registry (after
-     * create, before the version is published), and describe them in its status. */
-    void (*bind_stats)(void *inst, struct eg_stats_registry *r);
+    /* Optional, main thread: take what the instance shares with the server (statistics
+     * sets, health checks) after create, before the version is published; and describe
+     * its state in the pipeline's status. */
+    void (*bind)(void *inst, const struct eg_bind_ctx *ctx);
     eg_node *(*status)(void *inst);
+    /* For the admin API's filter metadata: one line on what it does, and the JSON Schema of
+     * its spec derived from its declared schema (NULL when it declares none). */
+    const char *description;
+    const char *schema_json;
 } eg_filter_kind;
 
 const eg_filter_kind *eg_filter_kind_find(const char *name);
@@ -73,8 +85,8 @@ typedef struct eg_pipeline {
 } eg_pipeline;
 
 eg_pipeline *eg_pipeline_build(eg_dec *d, const eg_node *obj);
-/* Take the pipeline's and its filters' statistics sets (main thread, before publishing). */
-void eg_pipeline_bind_stats(eg_pipeline *p, struct eg_stats_registry *r);
+/* Bind the pipeline and its filters (main thread, before publishing). */
+void eg_pipeline_bind(eg_pipeline *p, const eg_bind_ctx *ctx);
 void eg_pipeline_ref(eg_pipeline *p);
 void eg_pipeline_unref(eg_pipeline *p);
 

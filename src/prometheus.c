@@ -7,11 +7,13 @@
  * (servers, pipelines, pools, backend URLs, status codes): never a request path. */
 #include "prometheus.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "buf.h"
 #include "stats.h"
+#include "tracing.h"
 
 /* Upper bounds of the duration histogram, in microseconds and as printed. A recorded
  * bucket counts under a bound when its low edge is below it, so a bound may take values up
@@ -83,23 +85,28 @@ typedef struct {
     eg_http_stat *total;
 } member;
 
+/* One counter per member: the eg_http_stat field at `field`. */
+static void put_counter(eg_buf *b, const common_labels *c, const char *prefix, const char *metric, const char *help,
+                        const char *what, const member *m, size_t n, size_t field)
+{
+    header(b, prefix, metric, "counter", help, what);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v;
+        memcpy(&v, (const char *)m[i].total + field, sizeof v);
+        eg_buf_printf(b, "%s_%s", prefix, metric);
+        put_labels(b, c, m[i].set->label_keys, m[i].set->label_values, NULL);
+        eg_buf_printf(b, " %llu\n", (unsigned long long)v);
+    }
+}
+
 static void render_family(eg_buf *b, const common_labels *c, const char *prefix, const char *what, member *m,
                           size_t n)
 {
     if (!n)
         return;
-    header(b, prefix, "requests_total", "counter", "Requests", what);
-    for (size_t i = 0; i < n; i++) {
-        eg_buf_printf(b, "%s_requests_total", prefix);
-        put_labels(b, c, m[i].set->label_keys, m[i].set->label_values, NULL);
-        eg_buf_printf(b, " %llu\n", (unsigned long long)m[i].total->count);
-    }
-    header(b, prefix, "error_requests_total", "counter", "Requests answered with a status of 400 or more", what);
-    for (size_t i = 0; i < n; i++) {
-        eg_buf_printf(b, "%s_error_requests_total", prefix);
-        put_labels(b, c, m[i].set->label_keys, m[i].set->label_values, NULL);
-        eg_buf_printf(b, " %llu\n", (unsigned long long)m[i].total->errors);
-    }
+    put_counter(b, c, prefix, "requests_total", "Requests", what, m, n, offsetof(eg_http_stat, count));
+    put_counter(b, c, prefix, "error_requests_total", "Requests answered with a status of 400 or more", what, m, n,
+                offsetof(eg_http_stat, errors));
     header(b, prefix, "responses_total", "counter", "Responses by status code", what);
     for (size_t i = 0; i < n; i++)
         for (int code = 0; code < EG_STAT_CODES; code++) {
@@ -112,18 +119,10 @@ static void render_family(eg_buf *b, const common_labels *c, const char *prefix,
             put_labels(b, c, m[i].set->label_keys, m[i].set->label_values, extra);
             eg_buf_printf(b, " %llu\n", (unsigned long long)v);
         }
-    header(b, prefix, "request_bytes_total", "counter", "Bytes received (headers and body)", what);
-    for (size_t i = 0; i < n; i++) {
-        eg_buf_printf(b, "%s_request_bytes_total", prefix);
-        put_labels(b, c, m[i].set->label_keys, m[i].set->label_values, NULL);
-        eg_buf_printf(b, " %llu\n", (unsigned long long)m[i].total->req_bytes);
-    }
-    header(b, prefix, "response_bytes_total", "counter", "Response body bytes sent", what);
-    for (size_t i = 0; i < n; i++) {
-        eg_buf_printf(b, "%s_response_bytes_total", prefix);
-        put_labels(b, c, m[i].set->label_keys, m[i].set->label_values, NULL);
-        eg_buf_printf(b, " %llu\n", (unsigned long long)m[i].total->resp_bytes);
-    }
+    put_counter(b, c, prefix, "request_bytes_total", "Bytes received (headers and body)", what, m, n,
+                offsetof(eg_http_stat, req_bytes));
+    put_counter(b, c, prefix, "response_bytes_total", "Response body bytes sent", what, m, n,
+                offsetof(eg_http_stat, resp_bytes));
     header(b, prefix, "request_duration_seconds", "histogram", "Request duration", what);
     for (size_t i = 0; i < n; i++) {
         const eg_hist *h = &m[i].total->latency;
@@ -174,6 +173,33 @@ static void render_health(eg_buf *b, const common_labels *c, eg_supervisor *s)
     free(v);
 }
 
+/* Tracing's export counters (process-wide), once anything was traced. */
+static void render_tracing(eg_buf *b, const common_labels *c)
+{
+    eg_trace_counters t;
+    eg_trace_counters_get(&t);
+    if (!t.spans_exported && !t.spans_dropped && !t.batches_failed)
+        return;
+    static const char *const keys[EG_STAT_MAX_LABELS] = { NULL };
+    char *const values[EG_STAT_MAX_LABELS] = { NULL };
+    const struct {
+        const char *name, *help;
+        uint64_t v;
+    } rows[] = {
+        { "tracing_spans_exported_total", "Spans the collectors accepted.", t.spans_exported },
+        { "tracing_spans_dropped_total", "Spans dropped: export queue full, or collector name not resolved.",
+          t.spans_dropped },
+        { "tracing_export_failures_total", "Batches of spans a collector refused or did not answer.",
+          t.batches_failed },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        eg_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s", rows[i].name, rows[i].help, rows[i].name,
+                      rows[i].name);
+        put_labels(b, c, keys, values, NULL);
+        eg_buf_printf(b, " %llu\n", (unsigned long long)rows[i].v);
+    }
+}
+
 static int by_name(const void *a, const void *b)
 {
     return strcmp(((const member *)a)->set->name, ((const member *)b)->set->name);
@@ -202,11 +228,13 @@ char *eg_prometheus_render(eg_supervisor *s, const char *cluster, const char *me
             if (m[n].total)
                 n++;
         }
-        qsort(m, n, sizeof *m, by_name);
+        if (n)
+            qsort(m, n, sizeof *m, by_name);
         render_family(&b, &c, families[f].prefix, families[f].what, m, n);
         for (size_t i = 0; i < n; i++)
             free(m[i].total);
         free(m);
     }
+    render_tracing(&b, &c);
     return eg_buf_steal(&b, len);
 }

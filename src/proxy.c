@@ -10,11 +10,13 @@
 #include <string.h>
 #include <time.h>
 #include "gzip_stream.h"
+#include "health_check.h"
 #include "log.h"
 #include "pipeline.h"
 #include "router.h"
 #include "stats.h"
 #include "proxy_spec.h"
+#include "tracing.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -45,6 +47,9 @@ typedef struct {
     /* Statistics, bound by the supervisor: per pool, and per server of each pool. */
     eg_stat_set **pool_stats;
     eg_stat_set ***server_stats;
+    /* Per pool with a healthCheck, per server: its health (NULL: the pool is not checked). */
+    eg_health_target ***health;
+    char **span_names;          /* per pool: spanName, else Easegress's "proxy#<filter>#main" ... */
 } proxy_inst;
 
 typedef struct {
@@ -56,6 +61,7 @@ typedef struct {
     int64_t max_body;
     size_t pool_index, server_index;
     uint64_t start_ns;
+    eg_client_span *span;       /* tracing: this call's client span, when sampled */
 } proxy_call;
 
 /* Backend names are resolved when the filter is built (on the main thread), never on the
@@ -112,6 +118,18 @@ static void *proxy_create(eg_dec *d, const eg_node *spec_node, const char *pipel
     size_t cl = strlen(p->state_key) + 16;
     p->choose_state_key = malloc(cl);
     snprintf(p->choose_state_key, cl, "%s/choose", p->state_key);
+    p->span_names = calloc(spec->npools, sizeof *p->span_names);
+    for (size_t i = 0, candidates = 0; i < spec->npools; i++) {
+        const eg_pool_spec *pool = &spec->pools[i];
+        size_t sl = strlen(fname ? fname : "") + 48;
+        p->span_names[i] = malloc(sl);
+        if (pool->span_name && *pool->span_name)
+            snprintf(p->span_names[i], sl, "%s", pool->span_name);
+        else if (!pool->filter)
+            snprintf(p->span_names[i], sl, "proxy#%s#main", fname ? fname : "");
+        else
+            snprintf(p->span_names[i], sl, "proxy#%s#candidate#%zu", fname ? fname : "", candidates++);
+    }
     for (size_t i = 0; i < spec->npools; i++) {
         p->addrs[i] = calloc(spec->pools[i].nservers + 1, sizeof **p->addrs);
         for (size_t j = 0; j < spec->pools[i].nservers; j++)
@@ -132,9 +150,16 @@ static void proxy_destroy(void *vp)
                 eg_stat_set_unref(p->server_stats[i][j]);
             free(p->server_stats[i]);
         }
+        for (size_t j = 0; p->health && p->health[i] && j < p->spec->pools[i].nservers; j++)
+            eg_health_target_unref(p->health[i][j]);
+        if (p->health)
+            free(p->health[i]);
+        free(p->span_names[i]);
     }
+    free(p->health);
     free(p->pool_stats);
     free(p->server_stats);
+    free(p->span_names);
     free(p->pool_state_keys);
     free(p->pool_states);
     free(p->choose_state_key);
@@ -156,10 +181,41 @@ static void pool_label(const eg_proxy_spec *spec, size_t i, char *out, size_t le
     snprintf(out, len, "candidatePools/%zu", i < spec->main_pool ? i : i - 1);
 }
 
-static void proxy_bind_stats(void *vp, eg_stats_registry *r)
+/* Each server of a pool with a healthCheck gets a target on the server's checker, named by
+ * the pool, the server and the check, so that an unchanged pool keeps its servers' health
+ * across versions. */
+static void bind_health(proxy_inst *p, eg_health_checker *hc)
+{
+    const eg_proxy_spec *spec = p->spec;
+    p->health = calloc(spec->npools, sizeof *p->health);
+    for (size_t i = 0; i < spec->npools; i++) {
+        const eg_pool_spec *pool = &spec->pools[i];
+        if (!pool->health_check)
+            continue;
+        char *check = eg_node_to_json(pool->health_check, false, NULL);
+        p->health[i] = calloc(pool->nservers, sizeof **p->health);
+        for (size_t j = 0; j < pool->nservers; j++) {
+            if (!p->addrs[i][j].resolved)
+                continue;
+            size_t n = strlen(p->state_key) + strlen(pool->servers[j].url) + strlen(check) + 32;
+            char *key = malloc(n);
+            snprintf(key, n, "%s/%zu/%s %s", p->state_key, i, pool->servers[j].url, check);
+            p->health[i][j] = eg_health_acquire(hc, key, pool->health_check,
+                                                (const struct sockaddr *)&p->addrs[i][j].addr,
+                                                pool->servers[j].host_header);
+            free(key);
+        }
+        free(check);
+    }
+}
+
+static void proxy_bind(void *vp, const eg_bind_ctx *ctx)
 {
     proxy_inst *p = vp;
+    eg_stats_registry *r = ctx->stats;
     const eg_proxy_spec *spec = p->spec;
+    if (ctx->health)
+        bind_health(p, ctx->health);
     p->pool_stats = calloc(spec->npools, sizeof *p->pool_stats);
     p->server_stats = calloc(spec->npools, sizeof *p->server_stats);
     for (size_t i = 0; i < spec->npools; i++) {
@@ -195,6 +251,8 @@ static eg_node *proxy_status(void *vp)
         eg_node *servers = eg_node_new(EG_NODE_MAP);
         for (size_t j = 0; j < spec->pools[i].nservers; j++) {
             eg_node *ss = eg_node_new(EG_NODE_MAP);
+            if (p->health && p->health[i])
+                eg_health_target_status(p->health[i][j], ss);
             eg_stat_set_status(p->server_stats[i][j], ss);
             eg_node_map_set(servers, spec->pools[i].servers[j].url, ss);
         }
@@ -268,6 +326,7 @@ static void on_response(eg_upstream_call *call, int status, eg_headers *headers,
     record_call(pc, status, content_length);
     eg_exchange *x = pc->x;
     eg_response *resp = eg_x_resp(x);
+    eg_client_span_end(pc->span, status, call->retried, NULL);
     if (pc->max_body > 0 && content_length > pc->max_body) {
         /* Too big to take (serverMaxBodySize): Easegress's internalError, 500. */
         body->abort(body);
@@ -320,6 +379,7 @@ static void on_error(eg_upstream_call *call, eg_upstream_error err, const char *
 {
     proxy_call *pc = (proxy_call *)call;
     record_call(pc, err == EG_UPSTREAM_TIMEOUT ? 504 : 502, 0);
+    eg_client_span_end(pc->span, 0, call->retried, err == EG_UPSTREAM_TIMEOUT ? "timeout" : detail);
     switch (err) {
     case EG_UPSTREAM_TIMEOUT:
         fail(pc, 504, "timeout", detail);
@@ -374,7 +434,8 @@ static void put_u64(out_cursor *o, uint64_t v)
 }
 
 /* The request head as the backend gets it: headers re-serialised, never passed raw. */
-static uv_buf_t build_head(eg_exchange *x, const eg_request *req, const eg_pool_spec *pool, const eg_upstream *u)
+static uv_buf_t build_head(eg_exchange *x, const eg_request *req, const eg_pool_spec *pool, const eg_upstream *u,
+                           const uint8_t *span_id)
 {
     const char *method = req->method ? req->method : "GET";
     const char *prefix = u->path_prefix ? u->path_prefix : "";
@@ -387,7 +448,7 @@ static uv_buf_t build_head(eg_exchange *x, const eg_request *req, const eg_pool_
     const char *scheme = req->scheme ? req->scheme : "http";
 
     size_t cap = strlen(method) + strlen(prefix) + strlen(path) + (req->query ? strlen(req->query) + 1 : 0) +
-                 strlen(host) + strlen(scheme) + 128;
+                 strlen(host) + strlen(scheme) + 128 + (x->tracing ? EG_TRACE_HEADER_MAX : 0);
     for (size_t i = 0; i < req->headers.count; i++)
         cap += req->headers.items[i].name_len + req->headers.items[i].value_len + 4;
     out_cursor o = { eg_arena_alloc(x->arena, cap) };
@@ -409,7 +470,8 @@ static uv_buf_t build_head(eg_exchange *x, const eg_request *req, const eg_pool_
     for (size_t i = 0; i < req->headers.count; i++) {
         const eg_header *h = &req->headers.items[i];
         if (header_is(h, "Host") || header_is(h, "Content-Length") || header_is(h, "Expect") ||
-            eg_is_hop_header(h->name, h->name_len, connection))
+            eg_is_hop_header(h->name, h->name_len, connection) ||
+            (x->tracing && eg_trace_is_context_header(x->tracing, h->name, h->name_len)))
             continue;
         if (header_is(h, "X-Forwarded-Proto"))
             has_proto = true;
@@ -418,6 +480,8 @@ static uv_buf_t build_head(eg_exchange *x, const eg_request *req, const eg_pool_
         put(&o, h->value, h->value_len);
         put(&o, "\r\n", 2);
     }
+    if (x->tracing) /* the trace context, with this call's span as the backend's parent */
+        o.p += eg_trace_format_header(x->tracing, span_id, o.p);
     if (!has_proto) {
         put(&o, "X-Forwarded-Proto: ", 19);
         puts_(&o, scheme);
@@ -467,7 +531,13 @@ static eg_filter_status proxy_handle(void *vp, eg_exchange *x, const char **resu
     eg_lb_state **st = &p->pool_states[pi * MAX_WORKERS + (size_t)w->id % MAX_WORKERS];
     if (!*st)
         *st = eg_worker_state(w, p->pool_state_keys[pi], sizeof(eg_lb_state));
-    int si = eg_lb_pick(pool, *st, &lr, NULL);
+    bool *healthy = NULL;
+    if (p->health && p->health[pi]) {
+        healthy = eg_arena_alloc(x->arena, pool->nservers * sizeof *healthy);
+        for (size_t j = 0; j < pool->nservers; j++)
+            healthy[j] = eg_health_ok(p->health[pi][j]);
+    }
+    int si = eg_lb_pick(pool, *st, &lr, healthy);
     if (si < 0 || !p->addrs[pi][si].resolved) {
         eg_response_error(x->arena, eg_x_resp(x), 503, "503 Service Unavailable\n");
         *result = "internalError";
@@ -487,7 +557,19 @@ static eg_filter_status proxy_handle(void *vp, eg_exchange *x, const char **resu
     pc->start_ns = p->pool_stats ? now_ns() : 0;
     pc->call.addr = (const struct sockaddr *)&p->addrs[pi][si].addr;
     pc->call.pool_key = p->addrs[pi][si].pool_key;
-    pc->call.head = build_head(x, req, pool, u);
+    uint8_t span_id[8] = { 0 };
+    if (x->tracing) {
+        const char *target = req->path && *req->path ? req->path : "/";
+        if (x->tracing->sampled && u->path_prefix && *u->path_prefix) {
+            size_t n = strlen(u->path_prefix) + strlen(target) + 1;
+            char *t = eg_arena_alloc(x->arena, n);
+            snprintf(t, n, "%s%s", u->path_prefix, target);
+            target = t;
+        }
+        pc->span = eg_trace_client_begin(x->tracing, x->arena, p->span_names[pi], req->method, "http", u->host, u->port,
+                                         target, req->query, span_id);
+    }
+    pc->call.head = build_head(x, req, pool, u, span_id);
     pc->call.body = req->body;
     pc->call.body_len = req->body_len;
     pc->call.head_method = !strcmp(req->method, "HEAD");
@@ -506,10 +588,12 @@ static eg_filter_status proxy_handle(void *vp, eg_exchange *x, const char **resu
 
 const eg_filter_kind eg_proxy_kind = {
     .name = "Proxy",
+    .description = "Proxy sends the request to a backend chosen from its server pools and "
+                   "returns the backend's response.",
     .results = proxy_results,
     .create = proxy_create,
     .destroy = proxy_destroy,
     .handle = proxy_handle,
-    .bind_stats = proxy_bind_stats,
+    .bind = proxy_bind,
     .status = proxy_status,
 };

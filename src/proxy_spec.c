@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include "proxy_spec.h"
+#include "health_check.h"
 #include "request_matcher.h"
 
 #define DEFAULT_SERVER_MAX_BODY_SIZE 4194304   /* Easegress: 0 means 4 MiB */
@@ -324,6 +325,55 @@ static const struct {
     {"headerHash", EG_LB_HEADER_HASH}, {"cookieHash", EG_LB_COOKIE_HASH},
 };
 
+/* ---- healthCheck and memoryCache -----------------------------------------------------
+ * Both are kept raw (clone_map): health checks are decoded again where they run
+ * (health_check.c, which also checks them here); the response cache is not implemented
+ * yet. They are checked as Easegress checks them (its JSON schema, then Validate), so a
+ * section Easegress refuses is refused here too, and an unknown field (the docs' `pass:`
+ * for `passes`) gets its warning instead of silently doing nothing. */
+
+/* A pool's memoryCache (Easegress's MemoryCacheSpec: every field required). */
+static void check_memory_cache(eg_dec *d, const eg_node *mc)
+{
+    int64_t ms, max_entry = 1;
+    char **methods = NULL;
+    size_t nmethods = 0;
+    eg_dec_enter(d, "memoryCache");
+    eg_dec_duration_ms(d, mc, "expiration", &ms, true);
+    if (eg_dec_int(d, mc, "maxEntryBytes", &max_entry, true) &&
+        (max_entry < 1 || max_entry > (int64_t)UINT32_MAX))
+        eg_dec_fail(d, "maxEntryBytes", "must be between 1 and %u", UINT32_MAX);
+    const eg_node *codes = eg_dec_seq(d, mc, "codes", true);
+    if (codes && eg_dec_ok(d) && !codes->count)
+        eg_dec_fail(d, "codes", "must not be empty");
+    for (size_t i = 0; codes && eg_dec_ok(d) && i < codes->count; i++) {
+        const eg_node *c = codes->items[i];
+        eg_dec_enter(d, "codes");
+        eg_dec_enter_index(d, i);
+        if (c->type != EG_NODE_INT)
+            eg_dec_fail(d, NULL, "must be an integer");
+        else if (c->v.i < 100 || c->v.i > 599)
+            eg_dec_fail(d, NULL, "must be an HTTP status code (100..599), got %lld", (long long)c->v.i);
+        for (size_t j = 0; eg_dec_ok(d) && j < i; j++)
+            if (codes->items[j]->type == EG_NODE_INT && codes->items[j]->v.i == c->v.i)
+                eg_dec_fail(d, NULL, "duplicate code %lld", (long long)c->v.i);
+        eg_dec_leave(d);
+        eg_dec_leave(d);
+    }
+    if (eg_dec_string_list(d, mc, "methods", &methods, &nmethods, true) && eg_dec_ok(d) && !nmethods)
+        eg_dec_fail(d, "methods", "must not be empty");
+    for (size_t i = 0; eg_dec_ok(d) && i < nmethods; i++) {
+        if (!eg_http_method_valid(methods[i]))
+            eg_dec_fail(d, "methods", "invalid HTTP method \"%s\"", methods[i]);
+        for (size_t j = 0; eg_dec_ok(d) && j < i; j++)
+            if (!strcmp(methods[i], methods[j]))
+                eg_dec_fail(d, "methods", "duplicate method \"%s\"", methods[i]);
+    }
+    eg_strv_free(methods, nmethods);
+    eg_dec_check_unknown(d, mc);
+    eg_dec_leave(d);
+}
+
 /* loadBalance; *lb_health gets its deprecated healthCheck (not owned). */
 static void decode_load_balance(eg_dec *d, const eg_node *lb, eg_pool_spec *p, const eg_node **lb_health)
 {
@@ -334,6 +384,11 @@ static void decode_load_balance(eg_dec *d, const eg_node *lb, eg_pool_spec *p, c
     eg_dec_any(d, lb, "forwardKey");   /* GRPCProxy's; Easegress accepts and ignores it here */
     p->sticky_session = clone_map(d, lb, "stickySession");
     *lb_health = eg_dec_map(d, lb, "healthCheck", false);
+    if (*lb_health && eg_dec_ok(d)) {
+        eg_dec_enter(d, "healthCheck");
+        eg_health_spec_check(d, *lb_health, true);
+        eg_dec_leave(d);
+    }
     eg_dec_check_unknown(d, lb);
 
     p->policy = EG_LB_ROUND_ROBIN;
@@ -416,7 +471,16 @@ static void decode_pool(eg_dec *d, const eg_node *n, eg_pool_spec *p)
         p->timeout_ms = 0;   /* Go only applies a positive timeout */
     eg_dec_string(d, n, "retryPolicy", &p->retry_policy, false);
     eg_dec_string(d, n, "circuitBreakerPolicy", &p->circuit_breaker_policy, false);
+    const eg_node *cache = eg_dec_map(d, n, "memoryCache", false);
+    if (cache && eg_dec_ok(d))
+        check_memory_cache(d, cache);
     p->memory_cache = clone_map(d, n, "memoryCache");
+    const eg_node *health = eg_dec_map(d, n, "healthCheck", false);
+    if (health && eg_dec_ok(d)) {
+        eg_dec_enter(d, "healthCheck");
+        eg_health_spec_check(d, health, false);
+        eg_dec_leave(d);
+    }
     p->health_check = clone_map(d, n, "healthCheck");
     const eg_node *codes = eg_dec_seq(d, n, "failureCodes", false);
     if (codes && eg_dec_ok(d))

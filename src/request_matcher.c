@@ -2,6 +2,7 @@
  * (RequestMatcherSpec). See request_matcher.h for the semantics. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -26,6 +27,24 @@ static void drop_empty(char **s)
 }
 
 /* ---- StringMatcher ------------------------------------------------------------------- */
+
+bool eg_regexp_check(const char *pattern, char *err, size_t errlen)
+{
+    int errcode;
+    PCRE2_SIZE erroff;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY,
+                                   &errcode, &erroff, NULL);
+    if (re) {
+        pcre2_code_free(re);
+        return true;
+    }
+    PCRE2_UCHAR msg[256];
+    if (pcre2_get_error_message(errcode, msg, sizeof msg) < 0)
+        strcpy((char *)msg, "unknown error");
+    snprintf(err, errlen, "%s at offset %zu", (const char *)msg, (size_t)erroff);
+    return false;
+}
 
 static bool compile_regex(eg_dec *d, eg_string_matcher *m)
 {
@@ -134,7 +153,7 @@ void eg_string_matcher_free(eg_string_matcher *m)
 
 /* ---- MethodAndURLMatcher ------------------------------------------------------------- */
 
-static bool valid_method(const char *m)
+bool eg_http_method_valid(const char *m)
 {
     for (size_t i = 0; i < sizeof rm_methods / sizeof rm_methods[0]; i++)
         if (strcmp(m, rm_methods[i]) == 0)
@@ -153,7 +172,7 @@ bool eg_url_matcher_decode(eg_dec *d, const eg_node *n, eg_url_matcher *out)
     }
     eg_dec_string_list(d, n, "methods", &out->methods, &out->nmethods, false);
     for (size_t i = 0; eg_dec_ok(d) && i < out->nmethods; i++) {
-        if (!valid_method(out->methods[i])) {
+        if (!eg_http_method_valid(out->methods[i])) {
             eg_dec_enter(d, "methods");
             eg_dec_enter_index(d, i);
             eg_dec_fail(d, NULL, "invalid HTTP method \"%s\"", out->methods[i]);

@@ -26,6 +26,11 @@ typedef struct {
     void *re, *mctx;
 } eg_string_matcher;
 
+/* Whether `pattern` compiles with the flags the matchers use; else a reason in err. */
+bool eg_regexp_check(const char *pattern, char *err, size_t errlen);
+/* One of the nine methods Easegress's `httpmethod-array` format accepts (GET ... TRACE). */
+bool eg_http_method_valid(const char *method);
+
 /* Decode `n` (must be a MAP) into *out (zeroed first). Errors are named with the current
  * path of `d`; on error *out holds nothing to free beyond eg_string_matcher_free. */
 bool eg_string_matcher_decode(eg_dec *d, const eg_node *n, eg_string_matcher *out);

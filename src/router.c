@@ -37,6 +37,9 @@
 
 #include <pcre2.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include "router_radix.h"
+#include "hash.h"
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -88,16 +91,6 @@ typedef struct {
     size_t cap, count;
 } hmap;
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h ^ (h >> 29);
-}
-
 static hslot *hmap_find(const hmap *m, const char *k, size_t n, uint64_t h)
 {
     if (!m->cap)
@@ -113,7 +106,7 @@ static hslot *hmap_find(const hmap *m, const char *k, size_t n, uint64_t h)
 
 static void *hmap_get(const hmap *m, const char *k, size_t n)
 {
-    hslot *s = hmap_find(m, k, n, hash_bytes(k, n));
+    hslot *s = hmap_find(m, k, n, eg_hash_bytes(k, n));
     return s && s->key ? s->val : NULL;
 }
 
@@ -137,7 +130,7 @@ static void **hmap_slot(hmap *m, const char *k, size_t n)
 {
     if ((m->count + 1) * 2 > m->cap && !hmap_grow(m))
         return NULL;
-    uint64_t h = hash_bytes(k, n);
+    uint64_t h = eg_hash_bytes(k, n);
     hslot *s = hmap_find(m, k, n, h);
     if (!s->key) {
         s->key = malloc(n + 1);
@@ -271,8 +264,10 @@ static bool radix_insert(rnode *root, const char *key, size_t len, uint32_t ord)
 
 /* ---- regexps --------------------------------------------------------------------------- */
 
-static pcre2_code *re_compile(eg_dec *d, const char *field, const char *pat)
+/* Compile with the router's flags; NULL with the message in err. */
+static pcre2_code *re_compile_msg(void *ud, const char *pat, char *errbuf, size_t errlen)
 {
+    (void)ud;
     int err;
     PCRE2_SIZE off;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
@@ -282,14 +277,23 @@ static pcre2_code *re_compile(eg_dec *d, const char *field, const char *pat)
         PCRE2_UCHAR msg[256];
         if (pcre2_get_error_message(err, msg, sizeof msg) < 0)
             snprintf((char *)msg, sizeof msg, "error %d", err);
-        eg_dec_fail(d, field, "invalid regexp \"%s\": %s (at offset %zu)", pat, (char *)msg,
-                    (size_t)off);
+        snprintf(errbuf, errlen, "invalid regexp \"%s\": %s (at offset %zu)", pat, (char *)msg,
+                 (size_t)off);
         return NULL;
     }
     /* The interpreter serves when JIT is unavailable, and under valgrind, which cannot follow
      * JIT code's word-sized reads near the end of a subject. */
     if (!RUNNING_ON_VALGRIND)
         (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    return re;
+}
+
+static pcre2_code *re_compile(eg_dec *d, const char *field, const char *pat)
+{
+    char msg[1024];
+    pcre2_code *re = re_compile_msg(NULL, pat, msg, sizeof msg);
+    if (!re)
+        eg_dec_fail(d, field, "%s", msg);
     return re;
 }
 
@@ -319,6 +323,9 @@ typedef struct {
     bool all_exact;       /* filed in the exact-host classes */
     eg_ipfilter *ipf;
     size_t first_path, npaths;
+    /* RadixTree: patterns without parameters by exact path (-> ordvec*), the others' tree */
+    hmap radix_static;
+    eg_radix *radix;
 } rule_t;
 
 typedef struct {
@@ -365,6 +372,8 @@ typedef struct {
     size_t nqueries;
     bool match_all_query;
     eg_ipfilter *ipf;
+    eg_radix_keys keys;   /* RadixTree: the pattern's parameter names */
+    bool rewrite_keys;    /* RadixTree: rewriteTarget holds {key}s to fill in */
 } path_priv;
 
 typedef struct {
@@ -374,6 +383,9 @@ typedef struct {
 } path_index;
 
 struct eg_router {
+    uint64_t id;
+    bool radix;           /* RadixTree semantics (else Ordered) */
+    uint32_t cache_size;
     rule_t *rules;
     size_t nrules;
     eg_route_path *paths;
@@ -408,6 +420,7 @@ static void path_priv_free(path_priv *p)
     kv_free(p->headers, p->nheaders);
     kv_free(p->queries, p->nqueries);
     eg_ipfilter_free(p->ipf);
+    eg_radix_keys_free(&p->keys);
     free(p);
 }
 
@@ -447,6 +460,8 @@ void eg_router_free(eg_router *r)
         }
         free(ru->hosts);
         eg_ipfilter_free(ru->ipf);
+        hmap_free(&ru->radix_static, ordvec_free_ptr);
+        eg_radix_free(ru->radix);
     }
     free(r->rules);
     for (size_t i = 0; i < r->npaths; i++)
@@ -458,6 +473,16 @@ void eg_router_free(eg_router *r)
     free(r->ipf_rules.v);
     pcre2_match_context_free(r->mctx);
     free(r);
+}
+
+uint64_t eg_router_id(const eg_router *r)
+{
+    return r ? r->id : 0;
+}
+
+uint32_t eg_router_cache_size(const eg_router *r)
+{
+    return r ? r->cache_size : 0;
 }
 
 size_t eg_router_path_count(const eg_router *r)
@@ -589,8 +614,17 @@ static bool decode_methods(eg_dec *d, const eg_node *map, unsigned *bits, bool *
     return ok;
 }
 
-static bool decode_set_headers(eg_dec *d, const eg_node *map, eg_route_path *rp)
+static bool is_key(const eg_radix_keys *k, const char *name)
 {
+    for (size_t i = 0; i < k->nkeys; i++)
+        if (strcmp(k->keys[i], name) == 0)
+            return true;
+    return false;
+}
+
+static bool decode_set_headers(eg_dec *d, const eg_node *map, eg_route_path *rp, bool radix)
+{
+    const path_priv *p = rp->priv;
     const eg_node *sh = eg_dec_map(d, map, "setHeaders", false);
     if (!sh || sh->count == 0)
         return eg_dec_ok(d);
@@ -616,16 +650,61 @@ static bool decode_set_headers(eg_dec *d, const eg_node *map, eg_route_path *rp)
                                                             rp->set_header_values[i], &capture_only);
         if (err)
             eg_dec_fail(d, sh->keys[i], "%s", err);
-        else if (capture_only)
+        else if (capture_only && !radix)
             dec_warn(d, sh->keys[i], "\"%s\" is not a known variable and this router has no "
                      "route captures: it renders \"\"", capture_only);
+        else if (capture_only && !is_key(&p->keys, capture_only))
+            dec_warn(d, sh->keys[i], "\"%s\" is neither a known variable nor a parameter of "
+                     "this path: it renders \"\"", capture_only);
     }
     eg_dec_leave(d);
     return eg_dec_ok(d);
 }
 
+/* RadixTree: `path` is a pattern ({name}, {name:regexp}, a final '*'); rewriteTarget may use
+ * its {name}s and {EG_WILDCARD}. Easegress panics on the errors refused here. */
+static bool decode_radix_path(eg_dec *d, path_priv *p)
+{
+    if (p->prefix)
+        dec_warn(d, "pathPrefix", "is ignored by the RadixTree router (end path with '*' instead)");
+    if (p->re)
+        dec_warn(d, "pathRegexp", "is ignored by the RadixTree router (use {name:regexp} in path)");
+    if (!p->exact) {
+        dec_warn(d, "path", "is empty: the RadixTree router never matches this entry");
+        return true;
+    }
+    char *bad = NULL;
+    const char *e = eg_radix_parse_keys(p->exact, &p->keys, &bad);
+    if (e) {
+        eg_dec_fail(d, "path", "%s%s%s%s", e, bad ? " \"" : "", bad ? bad : "", bad ? "\"" : "");
+        free(bad);
+        return false;
+    }
+    if (!p->rewrite)
+        return true;
+    if (strchr(p->rewrite, '*'))
+        return eg_dec_fail(d, "rewriteTarget", "'*' is not supported by the RadixTree router; "
+                           "use {EG_WILDCARD}");
+    eg_radix_keys rk;
+    e = eg_radix_parse_keys(p->rewrite, &rk, &bad);
+    if (e) {
+        eg_dec_fail(d, "rewriteTarget", "%s%s%s%s", e, bad ? " \"" : "", bad ? bad : "",
+                    bad ? "\"" : "");
+        free(bad);
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < rk.nkeys && ok; i++)
+        if (!is_key(&p->keys, rk.keys[i]))
+            ok = eg_dec_fail(d, "rewriteTarget", "{%s} is not a parameter of path \"%s\"",
+                             rk.keys[i], p->exact);
+    p->rewrite_keys = rk.nkeys > 0;
+    eg_radix_keys_free(&rk);
+    return ok;
+}
+
 static bool decode_path(eg_dec *d, const eg_node *pm, eg_route_path *rp, const char *server,
-                        size_t ri, size_t pi)
+                        size_t ri, size_t pi, bool radix)
 {
     path_priv *p = calloc(1, sizeof *p);
     if (!p)
@@ -649,8 +728,7 @@ static bool decode_path(eg_dec *d, const eg_node *pm, eg_route_path *rp, const c
         !decode_kv(d, pm, "headers", &p->headers, &p->nheaders) ||
         !eg_dec_bool(d, pm, "matchAllHeader", &p->match_all_header, false) ||
         !decode_kv(d, pm, "queries", &p->queries, &p->nqueries) ||
-        !eg_dec_bool(d, pm, "matchAllQuery", &p->match_all_query, false) ||
-        !decode_set_headers(d, pm, rp))
+        !eg_dec_bool(d, pm, "matchAllQuery", &p->match_all_query, false))
         goto out;
     pool = eg_dec_map(d, pm, "backendPool", false);
     if (!eg_dec_ok(d))
@@ -668,6 +746,10 @@ static bool decode_path(eg_dec *d, const eg_node *pm, eg_route_path *rp, const c
         goto out;
     }
     if (re && !(p->re = re_compile(d, "pathRegexp", re)))
+        goto out;
+    if (radix && !decode_radix_path(d, p))
+        goto out;
+    if (!decode_set_headers(d, pm, rp, radix))
         goto out;
     if (rp->client_max_body_size < -1) {
         eg_dec_fail(d, "clientMaxBodySize", "must be -1 (stream), 0 (inherit) or a size in bytes");
@@ -792,7 +874,7 @@ static bool decode_rule(eg_dec *d, const eg_node *rm, eg_router *r, size_t ri, c
     for (size_t i = 0; i < np && eg_dec_ok(d); i++) {
         eg_dec_enter_index(d, i);
         r->npaths++;   /* counted before decoding so a failure still frees it */
-        decode_path(d, paths->items[i], &r->paths[r->npaths - 1], server, ri, i);
+        decode_path(d, paths->items[i], &r->paths[r->npaths - 1], server, ri, i, r->radix);
         eg_dec_leave(d);
     }
     eg_dec_leave(d);
@@ -839,6 +921,8 @@ static bool build_index(eg_router *r)
             r->uses_ip = true;
         if (ru->ipf && !ordvec_push(&r->ipf_rules, (uint32_t)ri))
             return false;
+        if (r->radix)
+            continue;   /* RadixTree rules have their own trees (build_radix) */
         for (size_t h = 0; h < (ru->all_exact ? ru->nhosts : 1); h++) {
             path_index *x = &r->generic;
             if (ru->all_exact) {
@@ -865,8 +949,48 @@ static bool build_index(eg_router *r)
     return true;
 }
 
-eg_router *eg_router_decode(eg_dec *d, const eg_node *obj, const char *server_name)
+/* RadixTree: each rule gets its exact-path map and its tree (Easegress's pathCache and root). */
+static bool build_radix(eg_dec *d, eg_router *r)
 {
+    char err[1024];
+    for (size_t ri = 0; ri < r->nrules; ri++) {
+        rule_t *ru = &r->rules[ri];
+        for (size_t pi = 0; pi < ru->npaths; pi++) {
+            uint32_t ord = (uint32_t)(ru->first_path + pi);
+            const path_priv *p = r->paths[ord].priv;
+            if (!p->exact)
+                continue;   /* Easegress files it under "", which no request path equals */
+            if (eg_radix_is_static(p->exact)) {
+                void **slot = hmap_slot(&ru->radix_static, p->exact, p->exact_len);
+                if (!slot || (!*slot && !(*slot = calloc(1, sizeof(ordvec)))) || !ordvec_push(*slot, ord))
+                    return eg_dec_fail(d, NULL, "out of memory");
+                continue;
+            }
+            if (!ru->radix && !(ru->radix = eg_radix_new()))
+                return eg_dec_fail(d, NULL, "out of memory");
+            if (!eg_radix_insert(ru->radix, p->exact, ord, re_compile_msg, NULL, err, sizeof err)) {
+                eg_dec_enter(d, "rules");
+                eg_dec_enter_index(d, ri);
+                eg_dec_enter(d, "paths");
+                eg_dec_enter_index(d, pi);
+                eg_dec_fail(d, "path", "%s", err);
+                eg_dec_leave(d);
+                eg_dec_leave(d);
+                eg_dec_leave(d);
+                eg_dec_leave(d);
+                return false;
+            }
+        }
+        if (eg_radix_max_groups(ru->radix) > r->max_groups)
+            r->max_groups = eg_radix_max_groups(ru->radix);
+    }
+    return true;
+}
+
+eg_router *eg_router_decode(eg_dec *d, const eg_node *obj, const char *server_name, bool radix,
+                            uint32_t cache_size)
+{
+    static _Atomic uint64_t next_id = 1;
     if (!eg_dec_ok(d))
         return NULL;
     eg_router *r = calloc(1, sizeof *r);
@@ -874,6 +998,9 @@ eg_router *eg_router_decode(eg_dec *d, const eg_node *obj, const char *server_na
         eg_dec_fail(d, NULL, "out of memory");
         return NULL;
     }
+    r->id = atomic_fetch_add(&next_id, 1);
+    r->radix = radix;
+    r->cache_size = cache_size;
     if (!eg_ipfilter_decode(d, obj, "ipFilter", &r->server_ipf))
         goto fail;
     const eg_node *rules = eg_dec_seq(d, obj, "rules", false);
@@ -912,6 +1039,8 @@ eg_router *eg_router_decode(eg_dec *d, const eg_node *obj, const char *server_na
         if (p->re && re_groups(p->re) > r->max_groups)
             r->max_groups = re_groups(p->re);
     }
+    if (r->radix && !build_radix(d, r))
+        goto fail;
     r->mctx = pcre2_match_context_create(NULL);
     if (!r->mctx || !build_index(r)) {
         eg_dec_fail(d, NULL, "out of memory");
@@ -1242,7 +1371,17 @@ typedef struct {
     char *qbuf;           /* 2 * query_len + 2 bytes: decoded key, then decoded value */
     bool oom;
     bool ip_mismatch, header_mismatch, query_mismatch, method_mismatch;
+    bool uncacheable;     /* a header, query or client IP was consulted */
 } mctx;
+
+/* An ipFilter check: its outcome depends on the client IP, so the route is not cacheable. */
+static bool ip_allowed(mctx *c, const eg_ipfilter *f)
+{
+    if (!f)
+        return true;
+    c->uncacheable = true;
+    return eg_ipfilter_allow(f, c->ip);
+}
 
 static bool re_search(mctx *c, const pcre2_code *re, const char *s, size_t n)
 {
@@ -1393,15 +1532,19 @@ static bool path_conditions(mctx *c, const path_priv *p)
         c->method_mismatch = true;
         return false;
     }
+    if (p->nheaders)
+        c->uncacheable = true;
     if (p->nheaders && !kv_match(c, p->headers, p->nheaders, p->match_all_header, get_header)) {
         c->header_mismatch = true;
         return false;
     }
+    if (p->nqueries)
+        c->uncacheable = true;
     if (p->nqueries && !kv_match(c, p->queries, p->nqueries, p->match_all_query, get_query)) {
         c->query_mismatch = true;
         return false;
     }
-    if (!eg_ipfilter_allow(p->ipf, c->ip)) {
+    if (!ip_allowed(c, p->ipf)) {
         c->ip_mismatch = true;
         return false;
     }
@@ -1536,7 +1679,7 @@ static int search(mctx *c, eg_route_match *m)
             const rule_t *ru = &r->rules[rp->rule_index];
             last_rule = rp->rule_index;
             rule_ok = (ru->all_exact || host_match(c, ru));
-            if (rule_ok && !eg_ipfilter_allow(ru->ipf, c->ip)) {
+            if (rule_ok && !ip_allowed(c, ru->ipf)) {
                 c->ip_mismatch = true;
                 rule_ok = false;
             }
@@ -1557,7 +1700,7 @@ static int search(mctx *c, eg_route_match *m)
     /* Easegress flags every host-matching rule whose ipFilter denies, path or not. */
     for (size_t i = 0; i < r->ipf_rules.n && !c->ip_mismatch; i++) {
         const rule_t *ru = &r->rules[r->ipf_rules.v[i]];
-        if (host_match(c, ru) && !eg_ipfilter_allow(ru->ipf, c->ip))
+        if (host_match(c, ru) && !ip_allowed(c, ru->ipf))
             c->ip_mismatch = true;
     }
     if (c->ip_mismatch)
@@ -1569,10 +1712,154 @@ static int search(mctx *c, eg_route_match *m)
     return 404;
 }
 
+/* ---- RadixTree search ---------------------------------------------------------------------- */
+
+static bool radix_accept(void *ud, uint32_t ord)
+{
+    mctx *c = ud;
+    return !c->oom && path_conditions(c, c->r->paths[ord].priv);
+}
+
+static bool radix_re(void *ud, const pcre2_code *re, const char *s, size_t n)
+{
+    return re_search(ud, re, s, n);
+}
+
+/* The captured values, paired with the pattern's keys, in one block m owns. */
+static int set_captures(mctx *c, eg_route_match *m, const eg_radix_span *vals, size_t nvals)
+{
+    const path_priv *p = m->path->priv;
+    size_t n = nvals < p->keys.nkeys ? nvals : p->keys.nkeys;
+    if (n == 0)
+        return 0;
+    size_t bytes = 2 * n * sizeof(char *);
+    for (size_t i = 0; i < n; i++)
+        bytes += vals[i].len + 1;
+    char **mem = malloc(bytes);
+    if (!mem)
+        return -1;
+    const char **names = (const char **)mem, **values = names + n;
+    char *text = (char *)(values + n);
+    for (size_t i = 0; i < n; i++) {
+        names[i] = p->keys.keys[i];
+        memcpy(text, c->path + vals[i].off, vals[i].len);
+        text[vals[i].len] = '\0';
+        values[i] = text;
+        text += vals[i].len + 1;
+    }
+    m->captures_mem = mem;
+    m->captures = (eg_route_captures){names, values, n};
+    return 0;
+}
+
+/* rewriteTarget: static, or with its {key}s replaced by the captured values. */
+static int radix_rewrite(eg_route_match *m)
+{
+    const path_priv *p = m->path->priv;
+    if (!p->rewrite)
+        return 0;
+    if (!p->rewrite_keys) {
+        m->rewritten_path = escape_path(p->rewrite, strlen(p->rewrite));
+        return m->rewritten_path ? 0 : -1;
+    }
+    buf_t b = {0};
+    const char *t = p->rewrite;
+    while (*t) {
+        const char *close = *t == '{' ? strchr(t, '}') : NULL;
+        const char *v = close ? eg_route_capture(&m->captures, t + 1, (size_t)(close - t - 1)) : NULL;
+        if (v) {
+            buf_add(&b, v, strlen(v));
+            t = close + 1;
+        } else {
+            buf_add(&b, t, 1);
+            t++;
+        }
+    }
+    if (!b.oom)
+        m->rewritten_path = escape_path(b.s ? b.s : "", b.n);
+    free(b.s);
+    return m->rewritten_path ? 0 : -1;
+}
+
+/* Easegress's radixTreeRouter.Search: rules in order; in a rule whose host matches and
+ * whose ipFilter allows, the exact patterns first, then the tree. */
+static int search_radix(mctx *c, eg_route_match *m)
+{
+    const eg_router *r = c->r;
+    eg_radix_search rs = {radix_accept, radix_re, c};
+    for (size_t ri = 0; ri < r->nrules && !c->oom; ri++) {
+        const rule_t *ru = &r->rules[ri];
+        if (!host_match(c, ru))
+            continue;
+        if (!ip_allowed(c, ru->ipf)) {
+            c->ip_mismatch = true;
+            continue;
+        }
+        const ordvec *v = hmap_get(&ru->radix_static, c->path, c->path_len);
+        for (size_t i = 0; v && i < v->n && !c->oom; i++)
+            if (path_conditions(c, r->paths[v->v[i]].priv)) {
+                m->path = &r->paths[v->v[i]];
+                return radix_rewrite(m) == 0 ? 0 : 500;
+            }
+        uint32_t ord;
+        eg_radix_span vals[EG_RADIX_MAX_PARAMS];
+        size_t nvals;
+        if (eg_radix_find(ru->radix, c->path, c->path_len, &rs, &ord, vals, &nvals)) {
+            m->path = &r->paths[ord];
+            if (set_captures(c, m, vals, nvals) != 0 || radix_rewrite(m) != 0)
+                return 500;
+            return 0;
+        }
+    }
+    if (c->oom)
+        return 500;
+    if (c->ip_mismatch)
+        return 403;
+    if (c->header_mismatch || c->query_mismatch)
+        return 400;
+    if (c->method_mismatch)
+        return 405;
+    return 404;
+}
+
+const char *eg_route_capture(const eg_route_captures *c, const char *name, size_t name_len)
+{
+    for (size_t i = 0; c && i < c->count; i++)
+        if (strlen(c->names[i]) == name_len && memcmp(c->names[i], name, name_len) == 0)
+            return c->values[i];
+    return NULL;
+}
+
+const eg_route_captures *eg_route_captures_dup(eg_arena *a, const eg_route_captures *c)
+{
+    if (!c || c->count == 0)
+        return NULL;
+    eg_route_captures *out = eg_arena_alloc(a, sizeof *out);
+    const char **names = eg_arena_alloc(a, 2 * c->count * sizeof *names), **values = names + c->count;
+    for (size_t i = 0; i < c->count; i++) {
+        names[i] = c->names[i];   /* the router's, alive while the request pins its snapshot */
+        values[i] = eg_arena_strndup(a, c->values[i], strlen(c->values[i]));
+    }
+    *out = (eg_route_captures){names, values, c->count};
+    return out;
+}
+
+bool eg_router_server_allows(const eg_router *r, const char *client_ip)
+{
+    if (!r || !r->server_ipf)
+        return true;
+    uint8_t ip[16];
+    const uint8_t *ipp = client_ip && eg_ip_parse(client_ip, strlen(client_ip), ip) == 0 ? ip : NULL;
+    return eg_ipfilter_allow(r->server_ipf, ipp);
+}
+
 int eg_router_match(const eg_router *r, const eg_route_request *req, eg_route_match *m)
 {
     m->path = NULL;
     m->rewritten_path = NULL;
+    m->captures = (eg_route_captures){0};
+    m->captures_mem = NULL;
+    m->cacheable = false;
     if (!r || !req)
         return finish(m, 404);
     uint8_t ip[16];
@@ -1590,6 +1877,7 @@ int eg_router_match(const eg_router *r, const eg_route_request *req, eg_route_ma
     if (pl < 0) {
         if (npath != local)
             free(npath);
+        m->cacheable = true;
         return finish(m, 400);
     }
     mctx c = {
@@ -1602,7 +1890,8 @@ int eg_router_match(const eg_router *r, const eg_route_request *req, eg_route_ma
     };
     eg_host_strip_port(req->host ? req->host : "", req->host ? req->host_len : 0, &c.host,
                        &c.host_len);
-    int status = search(&c, m);
+    int status = r->radix ? search_radix(&c, m) : search(&c, m);
+    m->cacheable = !c.uncacheable && status != 500;
     pcre2_match_data_free(c.md);
     free(c.qbuf);
     if (npath != local)
@@ -1620,4 +1909,7 @@ void eg_route_match_release(eg_route_match *m)
         return;
     free(m->rewritten_path);
     m->rewritten_path = NULL;
+    free(m->captures_mem);
+    m->captures_mem = NULL;
+    m->captures = (eg_route_captures){0};
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
+#include "access_log.h"
 #include "admin_api.h"
 #include "filter_watch.h"
 #include "listen.h"
@@ -39,6 +40,7 @@ static void on_stats_tick(uv_timer_t *t)
 {
     server *s = t->data;
     eg_stats_tick(&s->supervisor.stats);
+    eg_health_checker_sweep(&s->supervisor.health);
 }
 
 static void on_filter_dir_change(void *ud, const char *dir) { eg_supervisor_reload_filter_dir(ud, dir); }
@@ -46,8 +48,14 @@ static void on_filter_dir_change(void *ud, const char *dir) { eg_supervisor_relo
 static void on_signal(uv_signal_t *h, int signum)
 {
     server *s = h->data;
-    if (signum == SIGHUP)
-        return; /* reopening logs comes with the access log; config lives in the store */
+    if (signum == SIGHUP) {
+        /* Reopen the access log files (logrotate); configuration lives in the store. */
+        eg_info("SIGHUP: reopening the access log files");
+        eg_access_log_reopen_all();
+        for (int i = 0; s->supervisor.workers && i < s->supervisor.nworkers; i++)
+            eg_worker_wake(s->supervisor.workers[i]);
+        return;
+    }
     if (s->stopping) {
         eg_warn("second signal: exiting at once");
         _exit(255);
@@ -70,16 +78,23 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_close((uv_handle_t *)&s->sighup, NULL);
 }
 
-static int open_access_log(const eg_options *o)
+/* The default access log destination, checked once here so a bad path is reported at start
+ * (the workers open their own descriptors, and reopen them on SIGHUP). */
+static void set_default_access_log(const eg_options *o)
 {
-    if (o->disable_access_log)
-        return -1;
-    if (!strcmp(o->access_log, "-"))
-        return STDOUT_FILENO;
-    int fd = open(o->access_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0)
-        eg_error("access log %s: %s; access logging is off", o->access_log, strerror(errno));
-    return fd;
+    if (o->disable_access_log) {
+        eg_access_log_set_default(NULL);
+        return;
+    }
+    if (strcmp(o->access_log, "-") && strcmp(o->access_log, "stdout") && strcmp(o->access_log, "stderr")) {
+        int fd = open(o->access_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd < 0)
+            eg_error("access log %s: %s; its lines are dropped until it can be opened (SIGHUP retries)",
+                     o->access_log, strerror(errno));
+        else
+            close(fd);
+    }
+    eg_access_log_set_default(o->access_log);
 }
 
 /* Every second: is each worker still turning its loop? The answer is the member's health
@@ -150,8 +165,13 @@ int eg_server_run(const eg_options *o, int master_fd)
         eg_store_close(store);
         return 1;
     }
-    eg_supervisor_init(&s->supervisor, store, master_fd, o->workers, o->strict);
-    s->supervisor.access_log_fd = open_access_log(o);
+    if (eg_supervisor_init(&s->supervisor, store, master_fd, o->workers, o->strict) != 0) {
+        eg_supervisor_free(&s->supervisor);
+        eg_store_close(store);
+        return 1;
+    }
+    eg_health_checker_init(&s->supervisor.health, &s->loop);
+    set_default_access_log(o);
     s->supervisor.init_script = o->init_script;
     eg_supervisor_start(&s->supervisor);
     uv_timer_init(&s->loop, &s->watchdog);
@@ -193,6 +213,8 @@ int eg_server_run(const eg_options *o, int master_fd)
     uv_run(&s->loop, UV_RUN_DEFAULT);
 
     eg_supervisor_free(&s->supervisor);
+    uv_run(&s->loop, UV_RUN_DEFAULT);   /* the health checks' handles close */
+    eg_health_checker_free(&s->supervisor.health);
     eg_store_close(store);
     eg_lua_kinds_free();
     uv_loop_close(&s->loop);

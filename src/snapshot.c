@@ -1,4 +1,5 @@
 #include "snapshot.h"
+#include "custom_data.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,8 @@ eg_snapshot *eg_snapshot_new(const eg_snapshot *prev, int nworkers, uint64_t gen
             eg_pipeline_ref(slot->value);
             eg_strmap_put(&s->pipelines, slot->key, slot->key_len, slot->value);
         }
+        eg_custom_data_set_ref(prev->custom_data);
+        s->custom_data = prev->custom_data;
     }
     return s;
 }
@@ -99,6 +102,7 @@ void eg_snapshot_discard(eg_snapshot *s)
         eg_pipeline_unref(slot->value);
     eg_strmap_free(&s->servers);
     eg_strmap_free(&s->pipelines);
+    eg_custom_data_set_unref(s->custom_data);
     free(s);
 }
 

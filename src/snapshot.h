@@ -48,6 +48,7 @@ typedef struct eg_snapshot {
     eg_strmap servers;         /* name -> eg_server_obj* */
     eg_strmap pipelines;       /* name -> eg_pipeline* */
     eg_strmap globalfilters;   /* name -> eg_globalfilter* */
+    struct eg_custom_data_set *custom_data;   /* custom_data.h: one reference, or NULL */
     int nworkers;
     eg_snapshot_slot slots[];
 } eg_snapshot;

@@ -1,5 +1,6 @@
 /* stats.c — per-worker request statistics merged on read; see stats.h. */
 #include "stats.h"
+#include "hash.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -177,21 +178,13 @@ size_t eg_stats_path_pattern(const char *path, size_t len, char *out, size_t cap
     return o;
 }
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 #define OTHER_PATHS "(other paths)"
 
 /* The slot of `pattern` in a worker's table, claimed when new; the last slot is kept for
  * every pattern that no longer fits, so the table stays bounded whatever clients send. */
 static eg_topn_slot *topn_slot(eg_topn_slot *t, const char *pattern, size_t n)
 {
-    uint64_t h = hash_bytes(pattern, n);
+    uint64_t h = eg_hash_bytes(pattern, n);
     const size_t usable = EG_TOPN_SLOTS - 1;
     for (size_t k = 0; k < usable; k++) {
         eg_topn_slot *sl = &t[(h + k) % usable];
@@ -370,27 +363,33 @@ static void meter_tick(uint64_t count, uint64_t errors, uint64_t *last_count, ui
     *last_errors = errors;
 }
 
-typedef struct {
-    uint64_t count, errors;
-} counts;
-
-static void path_counts(eg_stat_set *s, eg_strmap *sums)
+/* Every path pattern of every worker, with that worker's figures for it. */
+static void each_path_slot(eg_stat_set *s, void (*fn)(void *ud, const char *path, const eg_http_stat *st), void *ud)
 {
     for (int w = 0; w < s->nworkers; w++) {
         eg_topn_slot *t = s->shards[w].paths;
         for (size_t k = 0; t && k < EG_TOPN_SLOTS; k++) {
             const char *p = atomic_load_explicit(&t[k].path, memory_order_acquire);
-            if (!p)
-                continue;
-            counts *c = eg_strmap_get(sums, p, strlen(p));
-            if (!c) {
-                c = calloc(1, sizeof *c);
-                eg_strmap_put(sums, p, strlen(p), c);
-            }
-            c->count += rd(&t[k].stat->count);
-            c->errors += rd(&t[k].stat->errors);
+            if (p)
+                fn(ud, p, t[k].stat);
         }
     }
+}
+
+typedef struct {
+    uint64_t count, errors;
+} counts;
+
+static void add_path_counts(void *ud, const char *path, const eg_http_stat *st)
+{
+    eg_strmap *sums = ud;
+    counts *c = eg_strmap_get(sums, path, strlen(path));
+    if (!c) {
+        c = calloc(1, sizeof *c);
+        eg_strmap_put(sums, path, strlen(path), c);
+    }
+    c->count += rd(&st->count);
+    c->errors += rd(&st->errors);
 }
 
 static void tick_path(eg_stat_set *s, const char *key, size_t len, counts *c)
@@ -415,7 +414,7 @@ static void tick_set(eg_stat_set *s)
     if (s->topn) {
         eg_strmap sums;
         eg_strmap_init(&sums);
-        path_counts(s, &sums);
+        each_path_slot(s, add_path_counts, &sums);
         const eg_strmap_slot *sl;
         for (size_t i = 0; eg_strmap_next(&sums, &i, &sl);)
             tick_path(s, sl->key, sl->key_len, sl->value);
@@ -513,24 +512,17 @@ typedef struct {
     eg_http_stat stat;
 } path_total;
 
-static void merge_paths(eg_stat_set *s, eg_strmap *by_path)
+static void add_path_total(void *ud, const char *path, const eg_http_stat *st)
 {
-    for (int w = 0; w < s->nworkers; w++) {
-        eg_topn_slot *t = s->shards[w].paths;
-        for (size_t k = 0; t && k < EG_TOPN_SLOTS; k++) {
-            const char *p = atomic_load_explicit(&t[k].path, memory_order_acquire);
-            if (!p)
-                continue;
-            path_total *pt = eg_strmap_get(by_path, p, strlen(p));
-            if (!pt) {
-                pt = calloc(1, sizeof *pt);
-                pt->path = strdup(p);
-                pt->stat.latency.min = UINT64_MAX;
-                eg_strmap_put(by_path, p, strlen(p), pt);
-            }
-            eg_http_stat_merge(&pt->stat, t[k].stat);
-        }
+    eg_strmap *by_path = ud;
+    path_total *pt = eg_strmap_get(by_path, path, strlen(path));
+    if (!pt) {
+        pt = calloc(1, sizeof *pt);
+        pt->path = strdup(path);
+        pt->stat.latency.min = UINT64_MAX;
+        eg_strmap_put(by_path, path, strlen(path), pt);
     }
+    eg_http_stat_merge(&pt->stat, st);
 }
 
 typedef struct {
@@ -552,7 +544,7 @@ static eg_node *topn_node(eg_stat_set *s)
 {
     eg_strmap by_path;
     eg_strmap_init(&by_path);
-    merge_paths(s, &by_path);
+    each_path_slot(s, add_path_total, &by_path);
     path_list l = { 0 };
     const eg_strmap_slot *sl;
     for (size_t i = 0; eg_strmap_next(&by_path, &i, &sl);) {
@@ -562,7 +554,8 @@ static eg_node *topn_node(eg_stat_set *s)
         }
         l.v[l.n++] = sl->value;
     }
-    qsort(l.v, l.n, sizeof *l.v, by_count_desc);
+    if (l.n)
+        qsort(l.v, l.n, sizeof *l.v, by_count_desc);
     eg_node *list = eg_node_new(EG_NODE_SEQ);
     static const eg_ewma none;
     for (size_t i = 0; i < l.n; i++) {

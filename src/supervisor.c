@@ -1,5 +1,6 @@
 /* supervisor.c — validate, store, build and publish objects. */
 #include "supervisor.h"
+#include "custom_data.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -50,8 +51,9 @@ static char *now_rfc3339(void)
  * (an API call, a filter-dir reload, a generated backendPool pipeline). */
 static void bind_stats(eg_supervisor *s, eg_object_entry *e)
 {
+    const eg_bind_ctx ctx = { &s->stats, &s->health };
     if (e->pipeline && !e->pipeline->stats)
-        eg_pipeline_bind_stats(e->pipeline, &s->stats);
+        eg_pipeline_bind(e->pipeline, &ctx);
     if (e->server && !e->server->stats) {
         size_t n = strlen(e->name) + 16;
         char *key = malloc(n);
@@ -64,7 +66,7 @@ static void bind_stats(eg_supervisor *s, eg_object_entry *e)
         eg_pipeline *stages[] = { e->globalfilter->before, e->globalfilter->after };
         for (size_t i = 0; i < 2; i++)
             if (stages[i] && !stages[i]->stats)
-                eg_pipeline_bind_stats(stages[i], &s->stats);
+                eg_pipeline_bind(stages[i], &ctx);
     }
 }
 
@@ -91,6 +93,7 @@ static eg_snapshot *snapshot_of(eg_supervisor *s)
             eg_snapshot_put_globalfilter(snap, e->name, e->globalfilter);
         }
     }
+    snap->custom_data = eg_custom_data_current(s->custom_data);
     return snap;
 }
 
@@ -567,6 +570,12 @@ eg_node *eg_supervisor_status(eg_supervisor *s, const eg_object_entry *e)
 
 /* ---- life cycle ---- */
 
+/* Custom data changed: the workers get it with a new snapshot. */
+static void custom_data_changed(void *ud)
+{
+    publish(ud);
+}
+
 int eg_supervisor_init(eg_supervisor *s, eg_store *store, int master_fd, int nworkers, bool strict)
 {
     memset(s, 0, sizeof *s);
@@ -574,9 +583,15 @@ int eg_supervisor_init(eg_supervisor *s, eg_store *store, int master_fd, int nwo
     s->master_fd = master_fd;
     s->nworkers = nworkers;
     s->strict = strict;
-    s->access_log_fd = -1;
     eg_strmap_init(&s->objects);
     eg_stats_registry_init(&s->stats, nworkers);
+    char err[256];
+    s->custom_data = eg_custom_data_open(store, err, sizeof err);
+    if (!s->custom_data) {
+        eg_error("custom data: %s", err);
+        return -1;
+    }
+    eg_custom_data_on_change(s->custom_data, custom_data_changed, s);
     return 0;
 }
 
@@ -643,7 +658,7 @@ void eg_supervisor_start(eg_supervisor *s)
     s->workers = calloc((size_t)s->nworkers, sizeof *s->workers);
     eg_snapshot *snap = snapshot_of(s);
     for (int i = 0; i < s->nworkers; i++)
-        s->workers[i] = eg_worker_start(i, s->nworkers, snap, s->access_log_fd, s->init_script);
+        s->workers[i] = eg_worker_start(i, s->nworkers, snap, s->init_script);
 }
 
 void eg_supervisor_stop(eg_supervisor *s, uint64_t drain_ms)
@@ -665,4 +680,7 @@ void eg_supervisor_free(eg_supervisor *s)
         entry_free(slot->value);
     eg_strmap_free(&s->objects);
     eg_stats_registry_free(&s->stats);
+    eg_health_checker_close(&s->health);
+    eg_custom_data_free(s->custom_data);
+    s->custom_data = NULL;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "node.h"
 #include "snapshot.h"
+#include "health_check.h"
 #include "stats.h"
 #include "store.h"
 #include "strmap.h"
@@ -38,9 +39,10 @@ typedef struct {
     eg_strmap objects;         /* name -> eg_object_entry* */
     uint64_t generation;
     bool strict;
-    int access_log_fd;         /* -1: no access log */
     const char *init_script;   /* run in every worker's VM at start (--init-script) */
     eg_stats_registry stats;   /* request statistics of every object, by name */
+    eg_health_checker health;  /* Proxy pools' health checks (no loop: none) */
+    struct eg_custom_data *custom_data;   /* custom kinds and items (custom_data.h) */
 } eg_supervisor;
 
 /* A submit-time answer: 0 or an HTTP status, a message, and warnings. */

@@ -8,6 +8,8 @@
 #include "gateway.h"
 #include "log.h"
 #include "lua_vm.h"
+#include "route_cache.h"
+#include "tracing.h"
 
 struct eg_listener {
     eg_listener *next;
@@ -25,6 +27,7 @@ struct eg_listener {
 static void listener_maybe_free(eg_listener *l)
 {
     if (l->closed && l->http.open_conns == 0) {
+        eg_route_cache_free(((eg_gateway_ud *)l->http.ud)->route_cache);
         free(l->http.ud);
         free(l->server_name);
         free(l);
@@ -236,6 +239,7 @@ static void on_wake(uv_async_t *a)
     pthread_mutex_unlock(&w->lock);
     if (s)
         adopt(w, s);
+    eg_access_log_check_reopen(&w->access_log);
     if (stopping && !w->stopped) {
         w->stopped = true;
         reconcile_listeners(w, w->snap, true);
@@ -244,6 +248,7 @@ static void on_wake(uv_async_t *a)
             eg_lua_stop_timers(w->lua);
         uv_close((uv_handle_t *)&w->wake, NULL);
         eg_access_log_flush(&w->access_log);
+        eg_trace_exporters_stop(w->trace_exporters);
         uv_timer_init(&w->loop, &w->drain_timer);
         w->drain_timer.data = w;
         uv_timer_start(&w->drain_timer, on_drain_timeout, w->drain_ms, 0);
@@ -265,14 +270,14 @@ static void worker_main(void *arg)
 {
     eg_worker *w = arg;
     uv_run(&w->loop, UV_RUN_DEFAULT);
-    /* Listeners are closed and connections drained (or the drain time is over). */
-    eg_access_log_close(&w->access_log);
+    /* Listeners are closed and connections drained (or the drain time is over). Closing
+     * what is left can still end requests (499 lines): the access log closes last. */
     uv_walk(&w->loop, on_close_walk, NULL);
     uv_run(&w->loop, UV_RUN_DEFAULT);
+    eg_access_log_close(&w->access_log);
 }
 
-eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, int access_log_fd,
-                           const char *init_script)
+eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, const char *init_script)
 {
     eg_worker *w = calloc(1, sizeof *w);
     w->id = id;
@@ -284,7 +289,7 @@ eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, int acces
     eg_strmap_init(&w->lb_states);
     w->upstreams = eg_upstream_pool_new(&w->loop);
     w->lua = eg_lua_vm_new(w);
-    eg_access_log_init(&w->access_log, &w->loop, access_log_fd);
+    eg_access_log_init(&w->access_log, &w->loop);
     uv_timer_init(&w->loop, &w->heartbeat);
     w->heartbeat.data = w;
     uv_timer_start(&w->heartbeat, on_heartbeat, 500, 500);
@@ -308,7 +313,6 @@ eg_worker *eg_worker_new_inline(void)
     eg_strmap_init(&w->lb_states);
     w->upstreams = eg_upstream_pool_new(&w->loop);
     w->lua = eg_lua_vm_new(w);
-    w->access_log.fd = -1;
     w->inline_mode = true;
     return w;
 }
@@ -342,6 +346,8 @@ void eg_worker_publish(eg_worker *w, eg_snapshot *s)
     uv_async_send(&w->wake);
 }
 
+void eg_worker_wake(eg_worker *w) { uv_async_send(&w->wake); }
+
 void eg_worker_stop(eg_worker *w, uint64_t drain_ms)
 {
     pthread_mutex_lock(&w->lock);
@@ -367,6 +373,7 @@ void eg_worker_join_free(eg_worker *w)
         free(slot->value);
     eg_strmap_free(&w->lb_states);
     free(w->retired);
+    eg_trace_exporters_free(w->trace_exporters);
     eg_upstream_pool_free(w->upstreams);
     uv_loop_close(&w->loop);
     pthread_mutex_destroy(&w->lock);

@@ -46,15 +46,18 @@ typedef struct eg_worker {
     uv_timer_t heartbeat;
     eg_access_log access_log;
     uv_timer_t drain_timer;
+    struct eg_trace_exporters *trace_exporters; /* tracing: created on the first span */
 } eg_worker;
 
-eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, int access_log_fd,
-                           const char *init_script);
+eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, const char *init_script);
 /* A worker without a thread or snapshot, driven by its caller (busted specs). */
 eg_worker *eg_worker_new_inline(void);
 void eg_worker_free_inline(eg_worker *w);
 /* Hand a snapshot to the worker (main thread); the worker takes one holder reference. */
 void eg_worker_publish(eg_worker *w, eg_snapshot *s);
+/* Wake the worker's loop (main thread): it then does what was asked of it, such as
+ * reopening its access log files. */
+void eg_worker_wake(eg_worker *w);
 /* Stop accepting, finish in-flight requests (up to drain_ms), then end the thread. */
 void eg_worker_stop(eg_worker *w, uint64_t drain_ms);
 void eg_worker_join_free(eg_worker *w);

@@ -107,6 +107,34 @@ function Ctx:namespace(name)
   return setmetatable({ _x = self._x, _ns = ns, req = req, resp = resp, vars = self.vars, _views = self._views }, Ctx)
 end
 
+-- The value of a RadixTree route's `{name}` (or "EG_WILDCARD" for a final `*`), or nil;
+-- read-only, the same for every namespace. An Ordered route has none.
+function Ctx:path_param(name) return C.path_param(self._x, name) end
+-- All of them as a new table { name = value }.
+function Ctx:path_params() return C.path_params(self._x) end
+
+-- A custom data item (admin API /customdata/{kind}/{id}) as a new table, or nil: what the
+-- snapshot this request runs on holds.
+function Ctx:custom_data(kind, id)
+  local text = C.custom_data(self._x, tostring(kind), tostring(id))
+  if text == nil then return nil end
+  return (require("cjson.safe").decode(text))
+end
+-- A number that changes whenever any custom data changes (to key caches on).
+function Ctx:custom_data_version() return C.custom_data_version(self._x) end
+
+-- The request's trace (when its HTTPServer has `tracing`): the trace id (32 hex digits), the
+-- gateway's server span id (16 hex digits) and whether the trace is sampled; nil otherwise.
+function Ctx:trace_id() return (C.trace_ids(self._x)) end
+function Ctx:span_id()
+  local _, span = C.trace_ids(self._x)
+  return span
+end
+function Ctx:trace_sampled()
+  local _, _, sampled = C.trace_ids(self._x)
+  return sampled
+end
+
 -- Set the whole response; returns the result "responded", which ends the flow unless a
 -- jumpIf routes it.
 function Ctx:respond(status, body, content_type)

@@ -238,6 +238,32 @@ function Ctx:namespace(name)
   return view(self._state, str_arg(name, "namespace"))
 end
 
+-- A RadixTree route's {name} values (opts.path_params), read-only, as in the runtime.
+function Ctx:path_param(name) return self._state.path_params[name] end
+function Ctx:path_params()
+  local out = {}
+  for k, v in pairs(self._state.path_params) do out[k] = v end
+  return out
+end
+
+-- Custom data (opts.custom_data = { kind = { id = item } }), copied as the runtime decodes it.
+local function copy(v)
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in pairs(v) do out[k] = copy(x) end
+  return out
+end
+function Ctx:custom_data(kind, id)
+  local k = self._state.custom_data[tostring(kind)]
+  return k and copy(k[tostring(id)]) or nil
+end
+function Ctx:custom_data_version() return self._state.custom_data_version end
+
+-- The trace ids given to new() (opts.trace_id, opts.span_id, opts.trace_sampled), else nil.
+function Ctx:trace_id() return self._state.trace_id end
+function Ctx:span_id() return self._state.span_id end
+function Ctx:trace_sampled() return self._state.trace_sampled end
+
 -- Set the whole response; returns the result "responded".
 function Ctx:respond(status, body, content_type)
   status = check_status(status)
@@ -254,11 +280,17 @@ end
 -- A ctx for one request, in the namespace "DEFAULT" (or opts.namespace). opts: method
 -- ("GET"), path ("/"), query (the raw query string, nil), host ("localhost"), scheme
 -- ("http"), proto ("HTTP/1.1"), headers ({ Name = "v" | { "v1", "v2" } } or a list of
--- { name, value }), body (""), client_ip ("127.0.0.1"), and resp = { status, headers, body }
--- for a response already there (as a Proxy before the filter would leave it).
+-- { name, value }), body (""), client_ip ("127.0.0.1"), path_params ({ name = value }, what
+-- ctx:path_param reads), custom_data ({ kind = { id = item } }, what ctx:custom_data reads),
+-- trace_id / span_id / trace_sampled (what ctx:trace_id() ... return; nil), and
+-- resp = { status, headers, body } for a response already there (as a Proxy before the filter
+-- would leave it).
 function M.new(opts)
   opts = opts or {}
-  local state = { namespaces = {}, vars = {} }
+  local state = { namespaces = {}, vars = {}, path_params = {}, custom_data = opts.custom_data or {},
+                  custom_data_version = 1, trace_id = opts.trace_id, span_id = opts.span_id }
+  if opts.trace_id then state.trace_sampled = opts.trace_sampled ~= false end
+  for k, v in pairs(opts.path_params or {}) do state.path_params[k] = tostring(v) end
   local name = opts.namespace or "DEFAULT"
   local ns = empty_namespace()
   state.namespaces[name] = ns

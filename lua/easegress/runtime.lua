@@ -94,14 +94,30 @@ local function load_module(path, read)
   return mod
 end
 
--- For --filter-dir: the kind and results a file declares, or nil for a helper module.
+-- A module's description: its `description` field, else the first paragraph of the
+-- comment the file starts with ("-- Mock: answers ..."), joined into one line.
+local function module_description(mod, text)
+  if type(mod.description) == "string" then return mod.description end
+  local lines = {}
+  for line in (text or ""):gmatch("([^\n]*)\n?") do
+    local c = line:match("^%-%-+%s?(.*)$")
+    if not c or c:match("^%s*$") then break end
+    lines[#lines + 1] = c
+  end
+  return (table.concat(lines, " "):gsub("%s+", " "))
+end
+
+-- For --filter-dir: the kind, results, description and JSON Schema a file declares, or nil
+-- for a helper module.
 function M.describe_module(path)
-  local mod, err = load_module(path, disk_reader({}))
+  local captured = {}
+  local mod, err = load_module(path, disk_reader(captured))
   if not mod then error(err, 0) end
   if type(mod) ~= "table" or type(mod.kind) ~= "string" or type(mod.handle) ~= "function" then
-    return nil, nil
+    return nil, nil, nil, nil
   end
-  return mod.kind, mod.results or {}
+  return mod.kind, mod.results or {}, module_description(mod, captured[path]),
+    schema.json_schema(mod.kind, mod.schema)
 end
 
 -- One filter instance: inline code is the body of handle(self, ctx); a module is the
@@ -115,7 +131,7 @@ function M.instantiate(name, code, path, spec_json, sources_json)
     local chunk, err = loadstring("local self, ctx = ... " .. code, "=" .. name)
     if not chunk then error(err, 0) end
     setfenv(chunk, sandbox_env(nil, nil))
-    return { spec = spec, handle = chunk }, ""
+    return { spec = spec, handle = chunk }, "", ""
   end
   local captured = {}
   local read
@@ -131,6 +147,8 @@ function M.instantiate(name, code, path, spec_json, sources_json)
   end
   local checked, why = schema.check(mod.schema, spec)
   if not checked then error(why, 0) end
+  -- After check: it renames fields written in another letter case to the schema's spelling.
+  local unknown = table.concat(schema.unknown(mod.schema, checked), "\n")
   local inst
   if mod.new then
     inst = mod.new(checked)
@@ -139,7 +157,7 @@ function M.instantiate(name, code, path, spec_json, sources_json)
   else
     inst = setmetatable({ spec = checked }, { __index = mod })
   end
-  return inst, cjson.encode(captured)
+  return inst, cjson.encode(captured), unknown
 end
 
 -- The body of every request coroutine: run the filter handed in, yield its outcome, repeat.

@@ -62,4 +62,64 @@ function M.check(schema, spec)
   return spec
 end
 
+-- Every filter's meta fields (Easegress's supervisor.MetaSpec), known whatever the schema.
+local META = { name = true, kind = true, version = true, createdAt = true }
+
+-- The top-level fields of spec that schema does not name, sorted. The caller reports them as
+-- unknown fields, as the C decoders do; without a schema nothing is known to be unknown.
+function M.unknown(schema, spec)
+  local out = {}
+  if schema == nil then return out end
+  for k in pairs(spec) do
+    if type(k) == "string" and schema[k] == nil and not META[k] then
+      out[#out + 1] = k
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+-- A JSON Schema (draft-07) of a filter spec, from the module's declared `schema`: the
+-- meta fields name and kind, then each declared field with its type, default and enum.
+-- Keys come out sorted so the text is the same on every call.
+local JSON_TYPES = { string = "string", number = "number", integer = "integer",
+                     boolean = "boolean", table = "object", array = "array" }
+
+function M.json_schema(kind, schema)
+  local cjson = require("cjson")
+  local props = { name = { type = "string" }, kind = { type = "string", enum = { kind } } }
+  local required = { "kind", "name" }
+  for field, rule in pairs(schema or {}) do
+    local p = {}
+    if rule.type then p.type = JSON_TYPES[rule.type] or rule.type end
+    if rule.default ~= nil then p.default = rule.default end
+    if rule.enum then p.enum = rule.enum end
+    props[field] = p
+    if rule.required then required[#required + 1] = field end
+  end
+  table.sort(required)
+  local function encode_sorted(t)
+    local keys = {}
+    for k in pairs(t) do keys[#keys + 1] = k end
+    table.sort(keys)
+    local parts = {}
+    for _, k in ipairs(keys) do
+      parts[#parts + 1] = cjson.encode(k) .. ":" .. cjson.encode(t[k])
+    end
+    return "{" .. table.concat(parts, ",") .. "}"
+  end
+  local fields = {}
+  for k, v in pairs(props) do fields[k] = v end
+  local names = {}
+  for k in pairs(fields) do names[#names + 1] = k end
+  table.sort(names)
+  local parts = {}
+  for _, k in ipairs(names) do
+    parts[#parts + 1] = cjson.encode(k) .. ":" .. encode_sorted(fields[k])
+  end
+  return '{"$schema":"http://json-schema.org/draft-07/schema#","additionalProperties":true,'
+    .. '"properties":{' .. table.concat(parts, ",") .. '},"required":' .. cjson.encode(required)
+    .. ',"title":' .. cjson.encode(kind) .. ',"type":"object"}'
+end
+
 return M

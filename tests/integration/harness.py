@@ -19,6 +19,7 @@ Main pieces:
 import atexit
 import gzip
 import http.client
+import http.server
 import json
 import os
 import random
@@ -241,15 +242,22 @@ def take_sanitizer_reports():
     return found
 
 
-def _tail(path, lines):
+def _tail(path, lines, skip=None):
+    """The last `lines` lines of a log (those `skip` does not reject)."""
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 64 * 1024))
+            f.seek(max(0, f.tell() - (4 << 20 if skip else 64 << 10)))
             data = f.read().decode("utf-8", "replace")
     except OSError:
         return ""
-    return "\n".join(data.splitlines()[-lines:])
+    kept = [l for l in data.splitlines() if not (skip and skip(l))]
+    return "\n".join(kept[-lines:])
+
+
+def _is_access_log_line(line):
+    # Easegress's access log layout starts "[time] [": the server's own lines start with a date.
+    return line.startswith("[") and "] [" in line[:60]
 
 
 # ---------------------------------------------------------------------------
@@ -812,7 +820,8 @@ class Gateway:
             self._kill_group()
 
     def log_tail(self, lines=40):
-        return _tail(self.log_path, lines)
+        # The server's own lines: access log lines (on stdout by default) would hide them.
+        return _tail(self.log_path, lines, skip=_is_access_log_line)
 
     def log_text(self):
         try:
@@ -857,6 +866,42 @@ class Gateway:
 
 # ---------------------------------------------------------------------------
 # backends
+
+
+class HandlerBackend:
+    """A backend inside the test process: `handler` is an http.server.BaseHTTPRequestHandler
+    subclass (HTTP/1.1, quiet), served by threads on a free loopback port until close()."""
+
+    def __init__(self, handler):
+        self.port = free_port()
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        register(self)
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def close(self):
+        unregister(self)
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body, headers=()):
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
 
 
 class Mirror:
@@ -1043,3 +1088,57 @@ def setup_proxy(gw, port, mirror_urls, prefix="/pipeline", policy="roundRobin",
     gw.create(http_server(server_name, port, [("pathPrefix: %s" % prefix, pipeline_name)]))
     gw.create(proxy_pipeline(pipeline_name, mirror_urls, policy=policy, **kw))
     wait_status(port, prefix, 200)
+
+
+# ---------------------------------------------------------------------------
+# nginx (Debian's nginx-light), for tests that compare with it or put it in front
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+class Nginx:
+    """Real nginx on a rendered configuration, in the foreground, as any user."""
+
+    def __init__(self, directory, conf):
+        self.dir = directory
+        self.conf = conf
+        self.proc = None
+        register(self)
+
+    def start(self, ports):
+        log = open(os.path.join(self.dir, "nginx.out"), "ab")
+        glob = "daemon off; pid %s;" % os.path.join(self.dir, "nginx.pid")
+        if os.geteuid() == 0:
+            glob += " user root;"  # workers as nobody could not enter the 0700 temp dir
+        self.proc = subprocess.Popen(
+            [NGINX, "-p", self.dir + "/", "-c", self.conf, "-e",
+             os.path.join(self.dir, "error.log"), "-g", glob],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        for port in ports:
+            def up(port=port):
+                if self.proc.poll() is not None:
+                    raise AssertionError("nginx exited: %s" % self.log_tail())
+                return port_open(port)
+            wait_until(up, 10, what="nginx on %d" % port)
+        return self
+
+    def log_tail(self, lines=40):
+        out = ""
+        for name in ("nginx.out", "error.log"):
+            path = os.path.join(self.dir, name)
+            if os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    out += f.read()[-3000:]
+        return out
+
+    def close(self):
+        unregister(self)
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: fast shutdown
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)

@@ -600,3 +600,43 @@ def test_client_abort_cancels_the_backend_call():
 
 
 test_client_abort_cancels_the_backend_call.timeout = 60
+
+
+def test_unknown_fields_of_lua_filters_are_warned():
+    """A built-in filter written in Lua reports the top-level fields its schema does not name,
+    as the C decoders do: a Warning header (printed by egctl), an error under --strict. A
+    field in another letter case is known (Go's encoding/json matches case-insensitively), and
+    so are a filter's meta fields (version, createdAt), in Lua and C filters alike."""
+    pipeline = """\
+name: ra
+kind: Pipeline
+filters:
+- name: adaptor
+  kind: RequestAdaptor
+  Method: POST
+  metod: GET
+  version: ""
+  header:
+    set: {X-A: "1"}
+- name: proxy
+  kind: Proxy
+  version: ""
+  createdAt: "2026-11-28T08:00:00Z"
+  pools:
+  - servers: [{url: "http://127.0.0.1:9"}]
+"""
+    gw = Gateway(workers=1).start()
+    status, headers, text = gw.api("POST", "/apis/v2/objects", body=pipeline)
+    assert status == 201, (status, text)
+    warnings = [v for k, v in headers if k.lower() == "warning"]
+    assert warnings == ['299 - "unknown field filters[0].metod"'], warnings
+    rc, out, err = gw.egctl("apply", "-f", "-", stdin=pipeline)
+    assert rc == 0 and "Warning: unknown field filters[0].metod" in err, (rc, out, err)
+
+    strict = Gateway(workers=1, args=["--strict"]).start()
+    status, _, text = strict.api("POST", "/apis/v2/objects", body=pipeline)
+    assert status == 400 and "unknown field filters[0].metod" in text, (status, text)
+    fixed = pipeline.replace("  metod: GET\n", "")
+    status, headers, text = strict.api("POST", "/apis/v2/objects", body=fixed)
+    assert status == 201, (status, text)
+    assert not [v for k, v in headers if k.lower() == "warning"]

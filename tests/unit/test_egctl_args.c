@@ -5,6 +5,7 @@
 #include "../../egctl/http_client.c"
 #include "../../egctl/args.c"
 #include "../../egctl/table.c"
+#include "../../egctl/tls.c"
 
 #include <arpa/inet.h>
 #include <signal.h>
@@ -95,25 +96,35 @@ static void test_server(void)
 {
     char host[64], err[256];
     int port;
-    CHECK_INT(egctl_parse_server("127.0.0.1:2381", host, sizeof host, &port, err, sizeof err), 0);
+    bool tls;
+    CHECK_INT(egctl_parse_server("127.0.0.1:2381", host, sizeof host, &port, &tls, err, sizeof err), 0);
     CHECK_STR(host, "127.0.0.1");
     CHECK_INT(port, 2381);
-    CHECK_INT(egctl_parse_server("http://localhost:12381/", host, sizeof host, &port, err, sizeof err), 0);
+    CHECK_INT(egctl_parse_server("http://localhost:12381/", host, sizeof host, &port, &tls, err, sizeof err), 0);
     CHECK_STR(host, "localhost");
     CHECK_INT(port, 12381);
-    CHECK_INT(egctl_parse_server("HTTP://[::1]:9", host, sizeof host, &port, err, sizeof err), 0);
+    CHECK_INT(egctl_parse_server("HTTP://[::1]:9", host, sizeof host, &port, &tls, err, sizeof err), 0);
     CHECK_STR(host, "::1");
     CHECK_INT(port, 9);
-    CHECK_INT(egctl_parse_server("example.com", host, sizeof host, &port, err, sizeof err), 0);
+    CHECK_INT(egctl_parse_server("example.com", host, sizeof host, &port, &tls, err, sizeof err), 0);
     CHECK_INT(port, 80);
-    CHECK_INT(egctl_parse_server(":2381", host, sizeof host, &port, err, sizeof err), 0);
+    CHECK_INT(egctl_parse_server(":2381", host, sizeof host, &port, &tls, err, sizeof err), 0);
     CHECK_STR(host, "127.0.0.1");
-    CHECK_INT(egctl_parse_server("https://h:1", host, sizeof host, &port, err, sizeof err), -1);
-    CHECK_INT(egctl_parse_server("h:0", host, sizeof host, &port, err, sizeof err), -1);
-    CHECK_INT(egctl_parse_server("h:65536", host, sizeof host, &port, err, sizeof err), -1);
-    CHECK_INT(egctl_parse_server("h:", host, sizeof host, &port, err, sizeof err), -1);
-    CHECK_INT(egctl_parse_server("::1", host, sizeof host, &port, err, sizeof err), -1);
-    CHECK_INT(egctl_parse_server("http://h:1/prefix", host, sizeof host, &port, err, sizeof err), -1);
+    CHECK(!tls);
+    CHECK_INT(egctl_parse_server("https://h:1", host, sizeof host, &port, &tls, err, sizeof err), 0);
+    CHECK(tls);
+    CHECK_STR(host, "h");
+    CHECK_INT(port, 1);
+    CHECK_INT(egctl_parse_server("HTTPS://[::1]/", host, sizeof host, &port, &tls, err, sizeof err), 0);
+    CHECK(tls);
+    CHECK_STR(host, "::1");
+    CHECK_INT(port, 443);
+    CHECK_INT(egctl_parse_server("https://h:1/x", host, sizeof host, &port, &tls, err, sizeof err), -1);
+    CHECK_INT(egctl_parse_server("h:0", host, sizeof host, &port, &tls, err, sizeof err), -1);
+    CHECK_INT(egctl_parse_server("h:65536", host, sizeof host, &port, &tls, err, sizeof err), -1);
+    CHECK_INT(egctl_parse_server("h:", host, sizeof host, &port, &tls, err, sizeof err), -1);
+    CHECK_INT(egctl_parse_server("::1", host, sizeof host, &port, &tls, err, sizeof err), -1);
+    CHECK_INT(egctl_parse_server("http://h:1/prefix", host, sizeof host, &port, &tls, err, sizeof err), -1);
 }
 
 static void test_resolve(void)
@@ -226,6 +237,65 @@ static void test_warning(void)
     free(v);
 }
 
+static bool b64_is(const char *in, const char *want)
+{
+    unsigned char *out;
+    size_t n;
+    if (egctl_base64_decode(in, strlen(in), &out, &n) != 0)
+        return false;
+    bool same = n == strlen(want) && memcmp(out, want, n) == 0 && out[n] == '\0';
+    free(out);
+    return same;
+}
+
+static bool b64_refused(const char *in)
+{
+    unsigned char *out = (unsigned char *)"x";
+    size_t n = 1;
+    return egctl_base64_decode(in, strlen(in), &out, &n) == -1 && out == NULL && n == 0;
+}
+
+static void test_base64(void)
+{
+    CHECK(b64_is("", ""));
+    CHECK(b64_is("QQ==", "A"));
+    CHECK(b64_is("QUI=", "AB"));
+    CHECK(b64_is("QUJD", "ABC"));
+    CHECK(b64_is("LS0tLS1CRUdJTg==", "-----BEGIN"));
+    CHECK(b64_is("LS0t\nLS1C\r\nRUdJ Tg==\n", "-----BEGIN")); /* line breaks, spaces */
+    CHECK(b64_is("+/8=", "\xfb\xff"));
+    CHECK(b64_refused("QQ"));      /* unpadded: Go's StdEncoding refuses it */
+    CHECK(b64_refused("QUI"));
+    CHECK(b64_refused("Q"));
+    CHECK(b64_refused("Q==="));
+    CHECK(b64_refused("QQ=A"));
+    CHECK(b64_refused("QQ==QUJD")); /* data after the padding */
+    CHECK(b64_refused("QUJD="));
+    CHECK(b64_refused("QU*D"));
+    CHECK(b64_refused("LS0t-_8="));  /* the URL alphabet is not the standard one */
+}
+
+static void test_tls_sniffing(void)
+{
+    const unsigned char alert[] = {21, 3, 3, 0, 2, 2, 40};
+    const unsigned char hello[] = {22, 3, 1, 0, 200};
+    CHECK(egctl_http_is_tls_record(alert, sizeof alert));
+    CHECK(egctl_http_is_tls_record(hello, sizeof hello));
+    CHECK(egctl_http_is_tls_record(alert, 1));
+    CHECK(!egctl_http_is_tls_record((const unsigned char *)"HTTP/1.1 400", 12));
+    CHECK(!egctl_http_is_tls_record((const unsigned char *)"\x15\x01", 2));
+    CHECK(!egctl_http_is_tls_record((const unsigned char *)"\x16\x03\x09", 3));
+    CHECK(!egctl_http_is_tls_record(alert, 0));
+
+    const char *go = "Client sent an HTTP request to an HTTPS server.\n";
+    const char *ngx = "<html>\r\n<center>The plain HTTP request was sent to HTTPS port</center>";
+    CHECK(egctl_http_is_https_refusal(400, go, strlen(go)));
+    CHECK(egctl_http_is_https_refusal(400, ngx, strlen(ngx)));
+    CHECK(!egctl_http_is_https_refusal(404, go, strlen(go)));
+    CHECK(!egctl_http_is_https_refusal(400, "{\"code\":400}", 12));
+    CHECK(!egctl_http_is_https_refusal(400, go, 10)); /* only within the body's length */
+}
+
 /* Serve one canned answer on a loopback port from a child process. */
 static pid_t serve_once(const char *answer, int *port)
 {
@@ -321,6 +391,21 @@ static void test_http(void)
 
     CHECK_INT(exchange("garbage\r\n\r\n", NULL, &r, err, sizeof err), EGCTL_HTTP_EIO);
 
+    /* Plain HTTP to a TLS server: a TLS alert, Go's 400 and nginx's 400 say "use TLS";
+     * another 400 is just an answer. */
+    CHECK_INT(exchange("\x15\x03\x03\x01\x02\x02\x28", NULL, &r, err, sizeof err),
+              EGCTL_HTTP_ENEEDTLS);
+    CHECK_INT(exchange("HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an "
+                       "HTTPS server.\n", "{}", &r, err, sizeof err), EGCTL_HTTP_ENEEDTLS);
+    CHECK(r.body == NULL);
+    CHECK_INT(exchange("HTTP/1.1 400 Bad Request\r\nContent-Length: 61\r\n\r\n"
+                       "<center>The plain HTTP request was sent to HTTPS port</center>", NULL,
+                       &r, err, sizeof err), EGCTL_HTTP_ENEEDTLS);
+    CHECK_INT(exchange("HTTP/1.1 400 Bad Request\r\nContent-Length: 12\r\n\r\n{\"code\":400}",
+                       NULL, &r, err, sizeof err), 0);
+    CHECK_INT(r.status, 400);
+    egctl_http_resp_free(&r);
+
     /* A port nobody listens on: refused. */
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -334,6 +419,81 @@ static void test_http(void)
     CHECK_STR(err, "Connection refused");
 }
 
+static void test_logs_and_httpproxy_flags(void)
+{
+    egctl_opts o;
+    char err[256];
+    /* Under logs, -f is --follow (a boolean); elsewhere it is --file and takes a value. */
+    CHECK_INT(egctl_parse_args(ARGC("--server", "h:1", "logs", "-f", "--tail", "-1"),
+                               ARGV("--server", "h:1", "logs", "-f", "--tail", "-1"),
+                               NULL, &o, err, sizeof err), 0);
+    CHECK(o.follow);
+    CHECK_INT(o.tail, -1);
+    CHECK(o.file == NULL);
+    CHECK(o.flags_seen == (EGCTL_FLAG_FOLLOW | EGCTL_FLAG_TAIL));
+    CHECK(o.server_given);
+    egctl_opts_free(&o);
+    CHECK_INT(egctl_parse_args(ARGC("logs"), ARGV("logs"), NULL, &o, err, sizeof err), 0);
+    CHECK_INT(o.tail, 500);
+    CHECK(!o.follow && !o.server_given);
+    egctl_opts_free(&o);
+    CHECK_INT(egctl_parse_args(ARGC("logs", "--tail", "x"), ARGV("logs", "--tail", "x"), NULL, &o,
+                               err, sizeof err), -1);
+    CHECK(strstr(err, "--tail") != NULL);
+    egctl_opts_free(&o);
+
+    CHECK_INT(egctl_parse_args(ARGC("create", "httpproxy", "d", "--port", "80", "--rule", "/a=u",
+                                    "--rule=h/b*=v,w", "--tls"),
+                               ARGV("create", "httpproxy", "d", "--port", "80", "--rule", "/a=u",
+                                    "--rule=h/b*=v,w", "--tls"),
+                               NULL, &o, err, sizeof err), 0);
+    CHECK_INT(o.port, 80);
+    CHECK_INT(o.nrules, 2);
+    CHECK_STR(o.rules[0], "/a=u");
+    CHECK_STR(o.rules[1], "h/b*=v,w");
+    CHECK_STR(o.tls_flag, "tls");
+    CHECK_STR(egctl_flag_name(o.flags_seen, EGCTL_FLAG_FILE), "--port");
+    egctl_opts_free(&o);
+    CHECK_INT(egctl_parse_args(ARGC("create", "--port", "0"), ARGV("create", "--port", "0"), NULL,
+                               &o, err, sizeof err), -1);
+    egctl_opts_free(&o);
+}
+
+static void test_proxy_rule(void)
+{
+    /* Easegress's parseRule cases (createhttpproxy_test.go). */
+    egctl_proxy_rule r;
+    char err[256];
+    CHECK_INT(egctl_parse_proxy_rule("foo.com/bar/bala=http://127.0.0.1:9096", &r, err, sizeof err), 0);
+    CHECK_STR(r.host, "foo.com");
+    CHECK_STR(r.path, "/bar/bala");
+    CHECK(r.path_prefix == NULL);
+    CHECK_INT(r.nendpoints, 1);
+    CHECK_STR(r.endpoints[0], "http://127.0.0.1:9096");
+    egctl_proxy_rule_free(&r);
+    CHECK_INT(egctl_parse_proxy_rule("/bar=http://a:1,,http://b:2,", &r, err, sizeof err), 0);
+    CHECK_STR(r.host, "");
+    CHECK_STR(r.path, "/bar");
+    CHECK_INT(r.nendpoints, 2);
+    CHECK_STR(r.endpoints[1], "http://b:2");
+    egctl_proxy_rule_free(&r);
+    CHECK_INT(egctl_parse_proxy_rule("foo.com/bar*=http://x", &r, err, sizeof err), 0);
+    CHECK(r.path == NULL);
+    CHECK_STR(r.path_prefix, "/bar");
+    egctl_proxy_rule_free(&r);
+    CHECK_INT(egctl_parse_proxy_rule("/=http://x", &r, err, sizeof err), 0);
+    CHECK_STR(r.path, "/");
+    egctl_proxy_rule_free(&r);
+    CHECK_INT(egctl_parse_proxy_rule("foo.com/bar*=http://x=", &r, err, sizeof err), -1);
+    CHECK(strstr(err, "invalid format") != NULL);
+    CHECK_INT(egctl_parse_proxy_rule("foo.com=http://x", &r, err, sizeof err), -1);
+    CHECK(strstr(err, "not contain a path") != NULL);
+    CHECK_INT(egctl_parse_proxy_rule("=http://x", &r, err, sizeof err), -1);
+    CHECK_INT(egctl_parse_proxy_rule("foo.com/path=", &r, err, sizeof err), -1);
+    CHECK(strstr(err, "is empty") != NULL);
+    CHECK_INT(egctl_parse_proxy_rule("foo.com/path", &r, err, sizeof err), -1);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -345,5 +505,9 @@ int main(void)
     RUN(test_table);
     RUN(test_warning);
     RUN(test_http);
+    RUN(test_base64);
+    RUN(test_tls_sniffing);
+    RUN(test_logs_and_httpproxy_flags);
+    RUN(test_proxy_rule);
     UNIT_END("egctl_args");
 }

@@ -329,10 +329,61 @@ static void t_errors(void)
          "pools[1].filter.urls[0].methods[1]: invalid HTTP method \"FETCH\""},
         {"pools:\n- servers: [{url: 'http://b'}]\n- servers: [{url: 'http://a'}]\n  filter:\n    headers: {X-A: {exact: x}}\n    urls: [{methods: [GET]}]\n",
          "pools[1].filter.urls[0].url"},
+        /* healthCheck and memoryCache, checked as Easegress checks them */
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {interval: often}\n",
+         "pools[0].healthCheck.interval: invalid duration \"often\""},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {fails: 0}\n",
+         "pools[0].healthCheck.fails: must be at least 1"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {passes: -2}\n",
+         "pools[0].healthCheck.passes: must be at least 1"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {port: -1}\n",
+         "pools[0].healthCheck.port: invalid port: -1"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {uri: '/h%zz'}\n",
+         "pools[0].healthCheck.uri: invalid URI"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {method: get}\n",
+         "pools[0].healthCheck.method: invalid method: get"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {headers: {X-A: 1}}\n",
+         "pools[0].healthCheck.headers.X-A: expected a string"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {username: admin}\n",
+         "pools[0].healthCheck.password: empty password"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {password: secret}\n",
+         "pools[0].healthCheck.username: empty username"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {match: {statusCodes: [[200]]}}\n",
+         "pools[0].healthCheck.match.statusCodes[0]: invalid status code range"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {match: {statusCodes: [[299, 200]]}}\n",
+         "pools[0].healthCheck.match.statusCodes[0]: invalid status code range: [299, 200]"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {match: {headers: [{value: x}]}}\n",
+         "pools[0].healthCheck.match.headers[0].name: empty match header name"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {match: {headers: [{name: X, type: prefix}]}}\n",
+         "pools[0].healthCheck.match.headers[0].type: invalid match header type: prefix"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {match: {headers: [{name: X, value: 'a(', type: regexp}]}}\n",
+         "pools[0].healthCheck.match.headers[0].value: invalid match header regex: a("},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {match: {body: {value: x, type: exact}}}\n",
+         "pools[0].healthCheck.match.body.type: invalid match body type: exact"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  healthCheck: {match: {body: {value: '[', type: regexp}}}\n",
+         "pools[0].healthCheck.match.body.value: invalid match body regex: ["},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  loadBalance: {healthCheck: {interval: 1 minute}}\n",
+         "pools[0].loadBalance.healthCheck.interval: invalid duration"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  memoryCache: {maxEntryBytes: 1, codes: [200], methods: [GET]}\n",
+         "pools[0].memoryCache.expiration: missing required field"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  memoryCache: {expiration: 1s, maxEntryBytes: 0, codes: [200], methods: [GET]}\n",
+         "pools[0].memoryCache.maxEntryBytes: must be between 1 and"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  memoryCache: {expiration: 1s, maxEntryBytes: 1, codes: [], methods: [GET]}\n",
+         "pools[0].memoryCache.codes: must not be empty"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  memoryCache: {expiration: 1s, maxEntryBytes: 1, codes: [200, 200], methods: [GET]}\n",
+         "pools[0].memoryCache.codes[1]: duplicate code 200"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  memoryCache: {expiration: 1s, maxEntryBytes: 1, codes: [700], methods: [GET]}\n",
+         "pools[0].memoryCache.codes[0]: must be an HTTP status code"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  memoryCache: {expiration: 1s, maxEntryBytes: 1, codes: [200]}\n",
+         "pools[0].memoryCache.methods: missing required field"},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  memoryCache: {expiration: 1s, maxEntryBytes: 1, codes: [200], methods: [GET, FETCH]}\n",
+         "pools[0].memoryCache.methods: invalid HTTP method \"FETCH\""},
+        {"pools:\n- servers: [{url: 'http://a'}]\n  memoryCache: {expiration: 1s, maxEntryBytes: 1, codes: [200], methods: [GET, GET]}\n",
+         "pools[0].memoryCache.methods: duplicate method \"GET\""},
         /* proxy level */
         {"pools:\n- servers: [{url: 'http://a'}]\nmirrorPool:\n  servers: [{url: 'http://m'}]\n",
          "mirrorPool.filter: filter of mirrorPool is required"},
-        {"pools:\n- servers: [{url: 'http://a'}]\nmirrorPool:\n  servers: [{url: 'http://m'}]\n  filter: {policy: random, permil: 1}\n  memoryCache: {expiration: 1s}\n",
+        {"pools:\n- servers: [{url: 'http://a'}]\nmirrorPool:\n  servers: [{url: 'http://m'}]\n  filter: {policy: random, permil: 1}\n  memoryCache: {expiration: 1s, maxEntryBytes: 1, codes: [200], methods: [GET]}\n",
          "mirrorPool.memoryCache: memoryCache must be empty in mirrorPool"},
         {"pools:\n- servers: [{url: 'http://a'}]\nmirrorPool:\n  servers: [{url: 'bad'}]\n  filter: {policy: random, permil: 1}\n",
          "mirrorPool.servers[0].url: invalid URL \"bad\""},
@@ -395,6 +446,57 @@ static void t_unknown_fields_warn(void)
     eg_dec_free(&d);
 }
 
+/* Easegress's docs write `pass:` for `passes`; Easegress ignores it silently, we warn. The
+ * full health check of its docs is otherwise accepted without a warning. */
+static const char *health_yaml =
+    "pools:\n"
+    "- servers: [{url: 'http://a'}]\n"
+    "  healthCheck:\n"
+    "    interval: 60s\n"
+    "    timeout: 3s\n"
+    "    fails: 1\n"
+    "    pass: 1\n"
+    "    port: 10080\n"
+    "    uri: /health\n"
+    "    method: GET\n"
+    "    headers: {X-Health-Check: easegress}\n"
+    "    body: you-body-here\n"
+    "    username: admin\n"
+    "    password: xxxxxx\n"
+    "    match:\n"
+    "      statusCodes: [[200, 299], [300, 399]]\n"
+    "      headers: [{name: X-Status, value: healthy, type: exact}, {name: X-Re, value: '^ok', type: regexp, typ: x}]\n"
+    "      body: {value: healthy, type: contains}\n"
+    "  loadBalance: {healthCheck: {interval: 5s, path: /healthz, passes: 2, uri: /x}}\n"
+    "  memoryCache: {expiration: 10s, maxEntryBytes: 4096, codes: [200, 201], methods: [GET, HEAD], size: 3}\n";
+
+static void t_health_check_and_cache_fields(void)
+{
+    eg_dec d;
+    eg_proxy_spec *s = decode(health_yaml, &d, false);
+    CHECK(s != NULL);
+    CHECK(d.error == NULL);
+    CHECK_INT(d.nwarnings, 4);
+    CHECK(has_warning(&d, "unknown field pools[0].healthCheck.pass"));
+    CHECK(has_warning(&d, "unknown field pools[0].healthCheck.match.headers[1].typ"));
+    CHECK(has_warning(&d, "unknown field pools[0].loadBalance.healthCheck.uri"));
+    CHECK(has_warning(&d, "unknown field pools[0].memoryCache.size"));
+    /* the sections are still kept whole for when health checks and the cache exist */
+    if (s) {
+        CHECK(s->pools[0].health_check != NULL && eg_node_str(s->pools[0].health_check, "uri") &&
+              strcmp(eg_node_str(s->pools[0].health_check, "uri"), "/health") == 0);
+        CHECK(s->pools[0].memory_cache != NULL);
+    }
+    eg_proxy_spec_free(s);
+    eg_dec_free(&d);
+
+    s = decode(health_yaml, &d, true);
+    CHECK(s == NULL);
+    CHECK_PREFIX(d.error, "unknown field pools[0]");
+    eg_proxy_spec_free(s);
+    eg_dec_free(&d);
+}
+
 static void t_unknown_policy_warns(void)
 {
     const char *y = "pools:\n- servers: [{url: 'http://a'}]\n  loadBalance: {policy: leastConn}\n";
@@ -448,6 +550,7 @@ int main(void)
     RUN(t_url_table);
     RUN(t_errors);
     RUN(t_unknown_fields_warn);
+    RUN(t_health_check_and_cache_fields);
     RUN(t_unknown_policy_warns);
     RUN(t_lb_policies);
     UNIT_END("proxy_spec");
