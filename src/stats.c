@@ -224,12 +224,38 @@ static eg_topn_slot *topn_slot(eg_topn_slot *t, const char *pattern, size_t n)
     return other;
 }
 
+static eg_stat_shard *shard_new(bool topn)
+{
+    eg_stat_shard *sh = aligned_alloc(64, (sizeof *sh + 63) & ~(size_t)63);
+    if (!sh)
+        return NULL;
+    eg_http_stat_init(&sh->total);
+    sh->paths = topn ? calloc(EG_TOPN_SLOTS, sizeof *sh->paths) : NULL;
+    if (topn && !sh->paths) {
+        free(sh);
+        return NULL;
+    }
+    return sh;
+}
+
+/* A worker's shard as a reader on another thread may see it (NULL: no request yet). */
+static const eg_stat_shard *shard_of(const eg_stat_set *s, int w)
+{
+    return atomic_load_explicit((_Atomic(eg_stat_shard *) *)&s->shards[w], memory_order_acquire);
+}
+
 void eg_stat_record(eg_stat_set *s, int worker, const eg_stat_sample *sm, const char *path,
                     size_t path_len)
 {
     if (!s || worker < 0 || worker >= s->nworkers)
         return;
-    eg_stat_shard *sh = &s->shards[worker];
+    eg_stat_shard *sh = atomic_load_explicit(&s->shards[worker], memory_order_relaxed);
+    if (!sh) {
+        sh = shard_new(s->topn);
+        if (!sh)
+            return;
+        atomic_store_explicit(&s->shards[worker], sh, memory_order_release);
+    }
     eg_http_stat_record(&sh->total, sm);
     if (sh->paths && path) {
         char pattern[256];
@@ -249,10 +275,9 @@ typedef struct {
 
 static eg_stat_set *set_new(const char *name, const eg_stat_labels *labels, int nworkers, bool topn)
 {
-    eg_stat_set *s = aligned_alloc(64, (sizeof *s + (size_t)nworkers * sizeof(eg_stat_shard) + 63) & ~(size_t)63);
+    eg_stat_set *s = calloc(1, sizeof *s + (size_t)nworkers * sizeof s->shards[0]);
     if (!s)
         return NULL;
-    memset(s, 0, sizeof *s);
     atomic_init(&s->refs, 1);
     s->name = strdup(name);
     s->family = labels->family;
@@ -263,25 +288,21 @@ static eg_stat_set *set_new(const char *name, const eg_stat_labels *labels, int 
     s->nworkers = nworkers;
     s->topn = topn;
     eg_strmap_init(&s->path_rates);
-    for (int i = 0; i < nworkers; i++) {
-        eg_stat_shard *sh = &s->shards[i];
-        eg_http_stat_init(&sh->total);
-        sh->paths = topn ? calloc(EG_TOPN_SLOTS, sizeof *sh->paths) : NULL;
-    }
     return s;
 }
 
 static void set_free(eg_stat_set *s)
 {
     for (int i = 0; i < s->nworkers; i++) {
-        eg_topn_slot *t = s->shards[i].paths;
-        if (!t)
+        eg_stat_shard *sh = atomic_load(&s->shards[i]);
+        if (!sh)
             continue;
-        for (size_t k = 0; k < EG_TOPN_SLOTS; k++) {
-            free(atomic_load(&t[k].path));
-            free(t[k].stat);
+        for (size_t k = 0; sh->paths && k < EG_TOPN_SLOTS; k++) {
+            free(atomic_load(&sh->paths[k].path));
+            free(sh->paths[k].stat);
         }
-        free(t);
+        free(sh->paths);
+        free(sh);
     }
     const eg_strmap_slot *sl;
     for (size_t i = 0; eg_strmap_next(&s->path_rates, &i, &sl);)
@@ -367,7 +388,8 @@ static void meter_tick(uint64_t count, uint64_t errors, uint64_t *last_count, ui
 static void each_path_slot(eg_stat_set *s, void (*fn)(void *ud, const char *path, const eg_http_stat *st), void *ud)
 {
     for (int w = 0; w < s->nworkers; w++) {
-        eg_topn_slot *t = s->shards[w].paths;
+        const eg_stat_shard *sh = shard_of(s, w);
+        eg_topn_slot *t = sh ? sh->paths : NULL;
         for (size_t k = 0; t && k < EG_TOPN_SLOTS; k++) {
             const char *p = atomic_load_explicit(&t[k].path, memory_order_acquire);
             if (p)
@@ -407,8 +429,11 @@ static void tick_set(eg_stat_set *s)
 {
     uint64_t count = 0, errors = 0;
     for (int w = 0; w < s->nworkers; w++) {
-        count += rd(&s->shards[w].total.count);
-        errors += rd(&s->shards[w].total.errors);
+        const eg_stat_shard *sh = shard_of(s, w);
+        if (!sh)
+            continue;
+        count += rd(&sh->total.count);
+        errors += rd(&sh->total.errors);
     }
     meter_tick(count, errors, &s->last_count, &s->last_errors, &s->rate, &s->err_rate);
     if (s->topn) {
@@ -456,7 +481,8 @@ eg_http_stat *eg_stat_set_total(eg_stat_set *s)
     memset(t, 0, sizeof *t);
     t->latency.min = UINT64_MAX;
     for (int w = 0; w < s->nworkers; w++)
-        eg_http_stat_merge(t, &s->shards[w].total);
+        if (shard_of(s, w))
+            eg_http_stat_merge(t, &shard_of(s, w)->total);
     return t;
 }
 

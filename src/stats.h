@@ -96,7 +96,9 @@ typedef struct eg_stat_set {
     uint64_t last_count, last_errors;
     eg_ewma rate, err_rate;
     eg_strmap path_rates;            /* path -> eg_path_rates* (top-N entries' meters) */
-    eg_stat_shard shards[];
+    /* Made by their worker on its first request: a set nobody uses costs a pointer per
+     * worker (configurations with thousands of idle pipelines). */
+    _Atomic(eg_stat_shard *) shards[];
 } eg_stat_set;
 
 typedef struct eg_stats_registry {

@@ -110,7 +110,7 @@ static void test_topn_bounded(void)
     }
     size_t used = 0;
     for (size_t k = 0; k < EG_TOPN_SLOTS; k++)
-        used += atomic_load(&s->shards[0].paths[k].path) != NULL;
+        used += atomic_load(&atomic_load(&s->shards[0])->paths[k].path) != NULL;
     CHECK_INT(used, EG_TOPN_SLOTS);
     eg_node *st = eg_node_new(EG_NODE_MAP);
     eg_stat_set_status(s, st);
@@ -156,6 +156,28 @@ static void test_meters_and_forgetting(void)
     eg_stats_registry_free(&r);
 }
 
+/* A set costs nothing per worker until that worker records into it, and a worker that never
+ * did is simply absent from the sums. */
+static void test_idle_workers_cost_nothing(void)
+{
+    eg_stats_registry r;
+    eg_stats_registry_init(&r, 4);
+    eg_stat_set *s = eg_stats_acquire(&r, "Pipeline/idle", &server_labels, false);
+    for (int w = 0; w < 4; w++)
+        CHECK(atomic_load(&s->shards[w]) == NULL);
+    eg_stat_sample sm = sample(200, 10);
+    eg_stat_record(s, 2, &sm, NULL, 0);
+    eg_stat_record(s, 2, &sm, NULL, 0);
+    CHECK(atomic_load(&s->shards[0]) == NULL && atomic_load(&s->shards[2]) != NULL);
+    eg_http_stat *t = eg_stat_set_total(s);
+    CHECK_INT(t->count, 2);
+    free(t);
+    eg_stats_tick(&r);
+    CHECK(fabs(s->rate.m1 - 0.4) < 1e-9);
+    eg_stat_set_unref(s);
+    eg_stats_registry_free(&r);
+}
+
 int main(void)
 {
     RUN(test_buckets_tile);
@@ -164,5 +186,6 @@ int main(void)
     RUN(test_path_pattern);
     RUN(test_topn_bounded);
     RUN(test_meters_and_forgetting);
+    RUN(test_idle_workers_cost_nothing);
     UNIT_END("stats");
 }
