@@ -250,20 +250,13 @@ static uint64_t clock_ns(clockid_t c)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static const eg_httpserver_spec *server_of(const eg_exchange *x)
-{
-    if (!x->snap || !x->server_name)
-        return NULL;
-    const eg_server_obj *o = eg_strmap_get(&x->snap->servers, x->server_name, strlen(x->server_name));
-    return o ? o->spec : NULL;
-}
 
 /* Request line and headers as received, when the connection did not count them. */
 void eg_access_log_request(eg_access_log *l, const eg_exchange *x, int status, uint64_t resp_body_bytes)
 {
     if (!l->enabled)
         return;
-    const eg_httpserver_spec *spec = server_of(x);
+    const eg_httpserver_spec *spec = x->server_spec;
     eg_access_sink *sink = sink_get(l, spec ? spec->access_log_sink : 0);
     if (!sink)
         return;

@@ -18,6 +18,7 @@ struct eg_snapshot;
 struct eg_http1_conn;
 struct lua_State;
 struct eg_stat_set;
+struct eg_httpserver_spec;
 
 typedef struct {
     const char *name;
@@ -69,7 +70,8 @@ struct eg_exchange {
     bool background;                 /* a timer or init run: no client, no pipeline */
     eg_buf *trace;                   /* specs: "alias=result;" per node run, when set */
     uint64_t start_ns, filter_start_ns;
-    struct eg_stat_set *server_stats;          /* of the server version that took it */
+    const struct eg_httpserver_spec *server_spec;  /* the server version that took it */
+    struct eg_stat_set *server_stats;          /* its statistics */
     const struct eg_pipeline *routed;          /* the pipeline its route named */
     struct eg_trace *tracing;        /* when the HTTPServer traces (tracing.h), else NULL */
 };

@@ -180,6 +180,7 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
         return;
     }
     const eg_httpserver_spec *spec = o->spec;
+    x->server_spec = spec;
     x->server_stats = o->stats;
     /* The client IP is the peer's (set by the connection) unless proxies are trusted. */
     if (spec->trusted_proxies.count)

@@ -467,7 +467,8 @@ eg_health_target *eg_health_acquire(eg_health_checker *c, const char *key, const
         else
             ((struct sockaddr_in *)&t->addr)->sin_port = htons((uint16_t)s->port);
     }
-    snprintf(t->pool_key, sizeof t->pool_key, "health:%p", (void *)t);
+    /* Probes never park their connection (max_idle 0): one key serves every target. */
+    snprintf(t->pool_key, sizeof t->pool_key, "health-check");
     t->host_header = strdup(host_header);
     uv_timer_init(c->loop, &t->timer);
     t->timer.data = t;

@@ -17,7 +17,7 @@ typedef struct upstream_conn {
     uv_connect_t connect_req;
     uv_write_t write_req;
     eg_upstream_pool *pool;
-    char *key;
+    struct upstream_host *host;  /* the backend it connects to (its idle list) */
     llhttp_t parser;
     enum conn_state state;
     eg_upstream_call *call;
@@ -41,9 +41,17 @@ typedef struct upstream_conn {
     int closing_handles;
 } upstream_conn;
 
+/* One backend address of a pool: its idle connections. Made on first use and kept while the
+ * pool lives, so a request costs one map lookup, and parking or taking a connection none. */
+typedef struct upstream_host {
+    char *key;
+    upstream_conn *idle;         /* through next_idle */
+    size_t nidle;
+} upstream_host;
+
 struct eg_upstream_pool {
     uv_loop_t *loop;
-    eg_strmap idle;              /* key -> upstream_conn* list */
+    eg_strmap idle;              /* key -> upstream_host* */
     size_t idle_count;
     size_t live;
     bool closing;
@@ -65,6 +73,12 @@ eg_upstream_pool *eg_upstream_pool_new(uv_loop_t *loop)
 
 void eg_upstream_pool_free(eg_upstream_pool *p)
 {
+    const eg_strmap_slot *slot;
+    for (size_t i = 0; eg_strmap_next(&p->idle, &i, &slot);) {
+        upstream_host *h = slot->value;
+        free(h->key);
+        free(h);
+    }
     eg_strmap_free(&p->idle);
     free(p);
 }
@@ -74,32 +88,46 @@ void eg_upstream_pool_close(eg_upstream_pool *p)
     p->closing = true;
     const eg_strmap_slot *slot;
     for (size_t i = 0; eg_strmap_next(&p->idle, &i, &slot);) {
-        for (upstream_conn *c = slot->value, *next; c; c = next) {
+        upstream_host *h = slot->value;
+        for (upstream_conn *c = h->idle, *next; c; c = next) {
             next = c->next_idle;
             c->next_idle = NULL;
             c->state = C_CLOSING;
             conn_close(c);
         }
-        ((eg_strmap_slot *)slot)->value = NULL;
+        h->idle = NULL;
+        h->nidle = 0;
     }
     p->idle_count = 0;
 }
 
 static void idle_remove(upstream_conn *c)
 {
-    eg_upstream_pool *p = c->pool;
-    upstream_conn *head = eg_strmap_get(&p->idle, c->key, strlen(c->key));
-    if (head == c) {
-        eg_strmap_put(&p->idle, c->key, strlen(c->key), c->next_idle);
+    upstream_host *h = c->host;
+    if (h->idle == c) {
+        h->idle = c->next_idle;
     } else {
-        for (upstream_conn *it = head; it; it = it->next_idle)
+        for (upstream_conn *it = h->idle; it; it = it->next_idle)
             if (it->next_idle == c) {
                 it->next_idle = c->next_idle;
                 break;
             }
     }
     c->next_idle = NULL;
-    p->idle_count--;
+    h->nidle--;
+    c->pool->idle_count--;
+}
+
+static upstream_host *host_of(eg_upstream_pool *p, const char *key)
+{
+    size_t n = strlen(key);
+    upstream_host *h = eg_strmap_get(&p->idle, key, n);
+    if (!h) {
+        h = calloc(1, sizeof *h);
+        h->key = strdup(key);
+        eg_strmap_put(&p->idle, key, n, h);
+    }
+    return h;
 }
 
 /* ---- closing ---- */
@@ -113,7 +141,6 @@ static void on_closed(uv_handle_t *h)
     eg_buf_free(&c->field);
     eg_buf_free(&c->value);
     eg_buf_free(&c->pre_body);
-    free(c->key);
     free(c);
     p->live--;
 }
@@ -189,12 +216,9 @@ static void finish_body(upstream_conn *c)
     if (c->state == C_CLOSING)
         return;
     eg_upstream_pool *p = c->pool;
-    upstream_conn *head = eg_strmap_get(&p->idle, c->key, strlen(c->key));
-    size_t n = 0;
-    for (upstream_conn *it = head; it; it = it->next_idle)
-        n++;
+    upstream_host *h = c->host;
     c->call = NULL;
-    if (!reusable || (int)n >= c->max_idle) {
+    if (!reusable || (int)h->nidle >= c->max_idle) {
         conn_close(c);
         return;
     }
@@ -203,8 +227,9 @@ static void finish_body(upstream_conn *c)
     c->got_bytes = false;
     c->body_done = false;
     c->pre_body.len = 0;
-    c->next_idle = head;
-    eg_strmap_put(&p->idle, c->key, strlen(c->key), c);
+    c->next_idle = h->idle;
+    h->idle = c;
+    h->nidle++;
     p->idle_count++;
     uv_timer_stop(&c->timer);
     if (c->read_paused) {
@@ -315,7 +340,7 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
         return -1;
     c->body_seen += (int64_t)len;
     if (c->max_body > 0 && c->body_seen > c->max_body) {
-        eg_warn("upstream %s: response body over %lld bytes (serverMaxBodySize): cut off", c->key,
+        eg_warn("upstream %s: response body over %lld bytes (serverMaxBodySize): cut off", c->host->key,
                 (long long)c->max_body);
         return -1; /* the parse error ends the body as broken */
     }
@@ -359,7 +384,7 @@ static void on_body_stall(uv_timer_t *t)
     upstream_conn *c = t->data;
     if (c->state != C_BODY || c->body_done)
         return;
-    eg_debug("upstream %s: body stalled for %d ms", c->key, BODY_STALL_MS);
+    eg_debug("upstream %s: body stalled for %d ms", c->host->key, BODY_STALL_MS);
     c->body_error = true;
     uv_read_stop((uv_stream_t *)&c->tcp);
     if (c->sink) {
@@ -577,7 +602,8 @@ void eg_upstream_start(eg_upstream_pool *p, eg_upstream_call *call)
 {
     static uv_once_t once = UV_ONCE_INIT;
     uv_once(&once, init_settings);
-    upstream_conn *c = eg_strmap_get(&p->idle, call->pool_key, strlen(call->pool_key));
+    upstream_host *h = host_of(p, call->pool_key);
+    upstream_conn *c = h->idle;
     if (c) {
         idle_remove(c);
         c->call = call;
@@ -590,7 +616,7 @@ void eg_upstream_start(eg_upstream_pool *p, eg_upstream_call *call)
     c = calloc(1, sizeof *c);
     c->pool = p;
     p->live++;
-    c->key = strdup(call->pool_key);
+    c->host = h;
     c->call = call;
     call->conn = c;
     uv_tcp_init(p->loop, &c->tcp);
