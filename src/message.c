@@ -121,6 +121,33 @@ static bool name_eq(const char *name, size_t len, const char *lit, size_t litlen
     return len == litlen && strncasecmp(name, lit, len) == 0;
 }
 
+/* Does a Connection value name anything but the options "close" and "keep-alive"? */
+static bool names_other_headers(const char *list, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (list[i] == ' ' || list[i] == '\t' || list[i] == ','))
+            i++;
+        size_t start = i;
+        while (i < len && list[i] != ',' && list[i] != ' ' && list[i] != '\t')
+            i++;
+        size_t n = i - start;
+        if (n && !name_eq(list + start, n, "close", 5) && !name_eq(list + start, n, "keep-alive", 10))
+            return true;
+    }
+    return false;
+}
+
+const eg_headers *eg_connection_options(const eg_headers *h)
+{
+    for (size_t i = 0; i < h->count; i++) {
+        const eg_header *c = &h->items[i];
+        if (name_eq(c->name, c->name_len, "Connection", 10) && names_other_headers(c->value, c->value_len))
+            return h;
+    }
+    return NULL;
+}
+
 uint64_t eg_request_size(const eg_request *r)
 {
     if (r->head_bytes)

@@ -78,9 +78,11 @@ void eg_response_set(eg_arena *a, eg_response *r, int status, const char *conten
 
 const char *eg_status_reason(int status);
 /* Is this a hop-by-hop header (RFC 9110 §7.6.1), including the ones the message's
- * `Connection` headers name? Pass the message's headers only when it has a Connection
- * header (checked once per message), else NULL: the common case costs no scan. */
+ * `Connection` headers name? Pass eg_connection_options(headers) (computed once per
+ * message): NULL, the common case, when Connection names no header (only close or
+ * keep-alive, which are hop-by-hop anyway), and no scan is made per header. */
 bool eg_is_hop_header(const char *name, size_t len, const eg_headers *with_connection);
+const eg_headers *eg_connection_options(const eg_headers *h);
 /* A request's size as statistics and the access log count it: its head as received (or,
  * for one a filter built, as it would be written) plus its body. */
 uint64_t eg_request_size(const eg_request *r);

@@ -344,7 +344,7 @@ static void on_response(eg_upstream_call *call, int status, eg_headers *headers,
      * backend's are added, Access-Control-* replaced. */
     eg_headers merged = resp->status ? resp->headers : (eg_headers){ 0 };
     bool encoded = false;
-    const eg_headers *connection = eg_headers_find(headers, "Connection", 10) ? headers : NULL;
+    const eg_headers *connection = eg_connection_options(headers);
     for (size_t i = 0; i < headers->count; i++) {
         const eg_header *h = &headers->items[i];
         if (eg_is_hop_header(h->name, h->name_len, connection) || header_is(h, "Content-Length"))
@@ -466,7 +466,7 @@ static uv_buf_t build_head(eg_exchange *x, const eg_request *req, const eg_pool_
     puts_(&o, host);
     put(&o, "\r\n", 2);
     bool has_proto = false;
-    const eg_headers *connection = eg_headers_find(&req->headers, "Connection", 10) ? &req->headers : NULL;
+    const eg_headers *connection = eg_connection_options(&req->headers);
     for (size_t i = 0; i < req->headers.count; i++) {
         const eg_header *h = &req->headers.items[i];
         if (header_is(h, "Host") || header_is(h, "Content-Length") || header_is(h, "Expect") ||
