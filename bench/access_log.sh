@@ -41,25 +41,7 @@ HZ=$(getconf CLK_TCK)
 [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (gateway on CPU 0, load on CPU 1)"
 bench_start
 
-BACKEND=$(port)
-mkdir -p "$WORK/tmp"
-cat >"$WORK/backend.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $WORK/backend.pid;
-error_log $WORK/backend.err warn;
-events { worker_connections 8192; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/tmp/cb; proxy_temp_path $WORK/tmp/p; fastcgi_temp_path $WORK/tmp/f;
-    uwsgi_temp_path $WORK/tmp/u; scgi_temp_path $WORK/tmp/s;
-    keepalive_requests 1000000000; keepalive_timeout 75s;
-    server { listen 127.0.0.1:$BACKEND; default_type text/plain; location / { return 200 "hello\n"; } }
-}
-EOF
-taskset -c 1 nginx -p "$WORK" -c "$WORK/backend.conf" >"$WORK/backend.out" 2>&1 &
-PIDS+=($!)
-wait_hello "http://127.0.0.1:$BACKEND/" 10 || die "backend did not start"
+start_hello_backend 1 1
 
 start_ours() { # CONFIG [valgrind args...]: off | default | json
     local config=$1 api=$(port) flags=() extra=""

@@ -73,6 +73,35 @@ bench_start() {
 port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { local i; for i in $(seq $(($2 * 10))); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 wait_hello() { local i; for i in $(seq $(($2 * 10))); do [ "$(curl -s -m 2 "$1" 2>/dev/null)" = hello ] && return 0; sleep 0.1; done; return 1; }
+
+# nginx answering "hello\n" on 127.0.0.1:$BACKEND (chosen here) with WORKERS worker
+# processes, under `taskset -c CPUS` when given; the master's pid is BACKEND_PID (in PIDS).
+start_hello_backend() { # WORKERS [CPUS]
+    BACKEND=$(port)
+    mkdir -p "$WORK/tmp"
+    cat >"$WORK/backend.conf" <<EOF
+worker_processes $1;
+daemon off;
+pid $WORK/backend.pid;
+error_log $WORK/backend.err warn;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/tmp/cb; proxy_temp_path $WORK/tmp/p; fastcgi_temp_path $WORK/tmp/f;
+    uwsgi_temp_path $WORK/tmp/u; scgi_temp_path $WORK/tmp/s;
+    keepalive_requests 1000000000; keepalive_timeout 75s;
+    server { listen 127.0.0.1:$BACKEND; default_type text/plain; location / { return 200 "hello\n"; } }
+}
+EOF
+    if [ -n "${2:-}" ]; then
+        taskset -c "$2" nginx -p "$WORK" -c "$WORK/backend.conf" >"$WORK/backend.out" 2>&1 &
+    else
+        nginx -p "$WORK" -c "$WORK/backend.conf" >"$WORK/backend.out" 2>&1 &
+    fi
+    BACKEND_PID=$!
+    PIDS+=($BACKEND_PID)
+    wait_hello "http://127.0.0.1:$BACKEND/" 10 || die "backend did not start"
+}
 # utime + stime in clock ticks, summed over the pids
 cpu_ticks() { local p s=0; for p in "$@"; do s=$((s + $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat"))); done; echo $s; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
