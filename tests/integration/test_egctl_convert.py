@@ -19,12 +19,12 @@ CONF_DIR = os.path.join(HERE, "nginx")
 SET_HEADERS = ["X-Real-Ip", "X-Forwarded-For", "X-Kind", "X-Gateway", "X-Section", "X-Api"]
 
 
-
 def reference_backend(port, path, headers):
     """The backend nginx (the reference) sends a request to. Under load nginx now and then
     fails to reach a mirror; that is not what the comparison is about, so it gets one more try."""
     backend = request(port, path, headers=headers).mirror_port
     return backend if backend is not None else request(port, path, headers=headers).mirror_port
+
 
 def render(name, dest, values):
     """Copy CONF_DIR's files for `name` (name.conf, name-*.conf, name.d/) into dest with the
