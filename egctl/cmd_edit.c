@@ -233,6 +233,33 @@ static char *cd_path(const char *fmt, const char *a, const char *b)
     return p;
 }
 
+/* Open `old` (a CustomDataKind or CustomData document) in the editor and submit what is
+ * saved; on a failure the edited file is kept and named. */
+static int edit_and_submit(egctl *ctl, const char *kind, const char *name, const char *old)
+{
+    char tmp[4096] = "", *edited = NULL;
+    int rc = edit_text(ctl, kind, name, old, tmp, sizeof tmp, &edited);
+    egctl_spec *specs = NULL;
+    size_t n = 0;
+    if (rc == 0 && edited) {
+        rc = load_edited(ctl, tmp, kind, name, &specs, &n);
+        if (rc == 0)
+            rc = egctl_customdata_submit(ctl, &specs[0], true);
+        if (rc == 0)
+            unlink(tmp);
+    }
+    if (rc != 0) {
+        char *what = NULL;
+        if (asprintf(&what, "%s %s", kind, name) < 0)
+            what = NULL;
+        edit_failed(ctl, tmp, what ? what : kind);
+        free(what);
+    }
+    egctl_free_specs(specs, n);
+    free(edited);
+    return rc;
+}
+
 /* edit customdatakind NAME: the kind as YAML (name, kind: CustomDataKind, the rest);
  * saved changes are applied (PUT /customdatakinds). */
 static int edit_data_kind(egctl *ctl, const char *name)
@@ -251,27 +278,8 @@ static int edit_data_kind(egctl *ctl, const char *name)
         if (!(old = object_yaml(kind)))
             rc = egctl_fail(ctl, "out of memory");
     }
-    char tmp[4096] = "", *edited = NULL;
     if (rc == 0)
-        rc = edit_text(ctl, "CustomDataKind", name, old, tmp, sizeof tmp, &edited);
-    egctl_spec *specs = NULL;
-    size_t n = 0;
-    if (rc == 0 && edited) {
-        rc = load_edited(ctl, tmp, "CustomDataKind", name, &specs, &n);
-        if (rc == 0)
-            rc = egctl_customdata_submit(ctl, &specs[0], true); /* prints "update ..." */
-        if (rc == 0)
-            unlink(tmp);
-    }
-    if (rc != 0) {
-        char *what = NULL;
-        if (asprintf(&what, "CustomDataKind %s", name) < 0)
-            what = NULL;
-        edit_failed(ctl, tmp, what ? what : "CustomDataKind");
-        free(what);
-    }
-    egctl_free_specs(specs, n);
-    free(edited);
+        rc = edit_and_submit(ctl, "CustomDataKind", name, old);   /* prints "update ..." */
     free(old);
     eg_node_free(kind);
     return rc;
@@ -307,27 +315,8 @@ static int edit_data_batch(egctl *ctl, const char *kind_name)
         if (!old)
             rc = egctl_fail(ctl, "out of memory");
     }
-    char tmp[4096] = "", *edited = NULL;
     if (rc == 0)
-        rc = edit_text(ctl, "CustomData", kind_name, old, tmp, sizeof tmp, &edited);
-    egctl_spec *specs = NULL;
-    size_t n = 0;
-    if (rc == 0 && edited) {
-        rc = load_edited(ctl, tmp, "CustomData", kind_name, &specs, &n);
-        if (rc == 0)
-            rc = egctl_customdata_submit(ctl, &specs[0], true); /* prints "apply ..." */
-        if (rc == 0)
-            unlink(tmp);
-    }
-    if (rc != 0) {
-        char *what = NULL;
-        if (asprintf(&what, "CustomData %s", kind_name) < 0)
-            what = NULL;
-        edit_failed(ctl, tmp, what ? what : "CustomData");
-        free(what);
-    }
-    egctl_free_specs(specs, n);
-    free(edited);
+        rc = edit_and_submit(ctl, "CustomData", kind_name, old);  /* prints "apply ..." */
     free(old);
     eg_node_free(list);
     return rc;
