@@ -18,6 +18,7 @@
 #include "nginx_convert.h"
 
 #include <ctype.h>
+#include <openssl/evp.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -766,8 +767,6 @@ static int make_return(conv *c, location *l, const nginx_directive *ret, const s
         eg_buf_appends(&t, "\"\n");
     }
     char *tpl = eg_buf_steal(&t, NULL);
-    if (!tpl)
-        return fail(c, ret, "out of memory");
     if (!(l->pipeline = pipeline_name(c, l->path))) {
         free(tpl);
         return -1;
@@ -1104,8 +1103,7 @@ static int stop_prefix_regexps(conv *c, server *sv)
         re_literal(&b, q->path, ql);
         re_none_of(&b, set, n, 0);
         free(set);
-        if (!(q->regexp = eg_buf_steal(&b, NULL)))
-            return fail(c, q->d, "out of memory");
+        q->regexp = eg_buf_steal(&b, NULL);
     }
     return 0;
 }
@@ -1313,7 +1311,6 @@ static int port_rules(conv *c, server **members, size_t n, const server *def, eg
 
 static char *file_base64(conv *c, const nginx_directive *d)
 {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     if (d->nargs != 1) {
         fail(c, d, "%s needs one file", d->name);
         return NULL;
@@ -1330,24 +1327,20 @@ static char *file_base64(conv *c, const nginx_directive *d)
         return NULL;
     }
     free(path);
-    eg_buf b = { 0 };
-    unsigned char in[3];
+    eg_buf raw = { 0 };
+    char chunk[4096];
     size_t got;
-    while ((got = fread(in, 1, 3, f)) > 0) {
-        char out[4];
-        out[0] = tbl[in[0] >> 2];
-        out[1] = tbl[((in[0] & 3) << 4) | (got > 1 ? in[1] >> 4 : 0)];
-        out[2] = got > 1 ? tbl[((in[1] & 15) << 2) | (got > 2 ? in[2] >> 6 : 0)] : '=';
-        out[3] = got > 2 ? tbl[in[2] & 63] : '=';
-        eg_buf_append(&b, out, 4);
-        if (got < 3)
-            break;
-    }
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        eg_buf_append(&raw, chunk, got);
     fclose(f);
-    char *s = eg_buf_steal(&b, NULL);
-    if (!s)
+    /* One line, as Go's base64.StdEncoding writes a []byte field. */
+    char *out = malloc(4 * ((raw.len + 2) / 3) + 1);
+    if (out)
+        EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)(raw.data ? raw.data : ""), (int)raw.len);
+    else
         fail(c, d, "out of memory");
-    return s;
+    eg_buf_free(&raw);
+    return out;
 }
 
 /* https, certs, keys (named by the certificate's file, as Easegress does) and the client CA. */
@@ -1586,9 +1579,9 @@ int nginx_convert(const nginx_conf *conf, const nginx_convert_opts *opts, char *
         eg_buf_appends(&out, y);
         free(y);
     }
-    if (rc == 0 && !(*yaml = eg_buf_steal(&out, NULL)))
-        rc = fail(&c, NULL, "out of memory");
-    if (rc != 0)
+    if (rc == 0)
+        *yaml = eg_buf_steal(&out, NULL);
+    else
         eg_buf_free(&out);
 
     for (size_t i = 0; i < c.nservers; i++)
