@@ -418,6 +418,10 @@ parse_wrk() { # FILE -> "requests rps p50 p99 non2xx socket_errors"
     echo "${req:-0} ${rps:-0} $p50 $p99 ${non2xx:-0} ${sock:-0}"
 }
 
+tcp_out_segs() { # TCP segments sent on this machine so far (loopback: each is also received once)
+    awk '$1 == "Tcp:" && $12 ~ /^[0-9]+$/ {print $12; exit}' /proc/net/snmp
+}
+
 self_child_ticks() { # cutime+cstime of this shell: the CPU time of the children it has waited for
     local rest
     rest=$(sed 's/^.*) //' "/proc/$$/stat")
@@ -426,7 +430,7 @@ self_child_ticks() { # cutime+cstime of this shell: the CPU time of the children
 }
 
 measure_one() { # NAME TAG: one wrk run against NAME; sets the W_* variables
-    local name=$1 tag=$2 pids bpids t0 t1 b0 b1 c0 c1 s0 s1 l0 l1
+    local name=$1 tag=$2 pids bpids t0 t1 b0 b1 c0 c1 s0 s1 l0 l1 g0 g1
     pids=$(proxy_pids "${MASTER[$name]}")
     bpids=$(proxy_pids "$BACKEND_MASTER")
     W_OUT="$WORK/wrk.$name.$tag.txt"
@@ -434,9 +438,11 @@ measure_one() { # NAME TAG: one wrk run against NAME; sets the W_* variables
     l0=$(cpu_stat $LOAD_CPU)
     b0=$(cpu_ticks $bpids)
     c0=$(self_child_ticks)
+    g0=$(tcp_out_segs)
     t0=$(cpu_ticks $pids)
     "${WRK[@]}" "${URL[$name]}" >"$W_OUT" 2>&1 || { cat "$W_OUT" >&2; die "wrk failed against $name"; }
     t1=$(cpu_ticks $pids)
+    g1=$(tcp_out_segs)
     c1=$(self_child_ticks)
     b1=$(cpu_ticks $bpids)
     s1=$(cpu_stat $PROXY_CPU)
@@ -446,6 +452,7 @@ measure_one() { # NAME TAG: one wrk run against NAME; sets the W_* variables
     W_CPU=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$W_REQ" 'BEGIN {printf "%.2f", t * 1e6 / hz / n}')
     W_UTIL=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v d="$DURATION" 'BEGIN {printf "%.0f", 100 * t / hz / d}')
     W_RSS=$(rss_kb $pids)
+    W_SEGS=$(awk -v g=$((g1 - g0)) -v n="$W_REQ" 'BEGIN {printf "%.2f", g / n}')
     # What else ran: on the proxy's CPU, busy time not taken by the proxy; on the load CPU,
     # busy time not taken by wrk and the backend (steal counts as taken by others).
     read -r W_OTHERS0 W_OTHERS1 W_ENV <<<"$(echo "$s0 $s1 $l0 $l1" | awk -v p=$((t1 - t0)) -v q=$((c1 - c0 + b1 - b0)) \
@@ -483,8 +490,8 @@ run_one() { # NAME ROUND: one accepted round against NAME (repeated while others
         SAW_ERRORS=1
         log "$name round $round: $W_NON2XX non-2xx/3xx responses, $W_SOCK socket errors (see $W_OUT)"
     fi
-    log "$(printf '%-8s round %d: %9.0f req/s  p50 %.3f ms  p99 %.3f ms  %6s CPU us/req  others %s%%/%s%%%s' \
-        "$name" "$round" "$W_RPS" "$W_P50" "$W_P99" "$W_CPU" "$W_OTHERS0" "$W_OTHERS1" "$mark")"
+    log "$(printf '%-8s round %d: %9.0f req/s  p50 %.3f ms  p99 %.3f ms  %6s CPU us/req  %s TCP segments/req  others %s%%/%s%%%s' \
+        "$name" "$round" "$W_RPS" "$W_P50" "$W_P99" "$W_CPU" "$W_SEGS" "$W_OTHERS0" "$W_OTHERS1" "$mark")"
 }
 
 # Other load on the machine disturbs everything below: measure it for a second and say so.

@@ -522,6 +522,8 @@ int eg_admin_api_start(eg_admin_api *api, uv_loop_t *loop, int fd)
     api->http.loop = loop;
     api->http.hooks = &admin_hooks;
     api->http.ud = api;
+    eg_http1_finisher_init(&api->finisher, loop);
+    api->http.finisher = &api->finisher;
     api->http.read_buf = api->read_buf;
     api->http.read_buf_size = sizeof api->read_buf;
     api->http.config = (eg_http1_config){
@@ -546,6 +548,7 @@ void eg_admin_api_stop(eg_admin_api *api)
 {
     uv_close((uv_handle_t *)&api->tcp, NULL);
     eg_http1_server_close_all(&api->http);
+    eg_http1_finisher_close(&api->finisher);
     eg_admin_logs_stop(api->logs); /* after close_all: that aborted the follows */
     api->logs = NULL;
 }

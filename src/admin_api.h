@@ -22,6 +22,7 @@ typedef struct {
     eg_admin_logs *logs;          /* /logs: the ring's follows */
     uv_tcp_t tcp;
     eg_http1_server http;
+    eg_http1_finisher finisher;
     char read_buf[64 * 1024];
 } eg_admin_api;
 

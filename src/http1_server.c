@@ -21,6 +21,10 @@ enum conn_state {
 struct eg_http1_conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
+    /* Timeouts move on every request; the timer only when one comes sooner than it is set
+     * for. When it fires early it sets itself again for what is left. */
+    uint64_t deadline;           /* loop time the connection times out at; 0: none */
+    uint64_t timer_due;          /* loop time the timer fires at; 0: not set */
     eg_http1_server *srv;
     llhttp_t parser;
     enum conn_state state;
@@ -61,6 +65,8 @@ struct eg_http1_conn {
     char peer_ip[48];
     uint16_t peer_port;
     eg_http1_conn *prev, *next;  /* in srv->conns */
+    bool finish_queued;
+    eg_http1_conn *finish_next;  /* in srv->finisher */
 };
 
 typedef struct {
@@ -94,17 +100,95 @@ const char *eg_http_date(char buf[32])
 static void on_timeout(uv_timer_t *t)
 {
     eg_http1_conn *c = t->data;
+    c->timer_due = 0;
+    if (!c->deadline)
+        return;
+    uint64_t now = uv_now(c->srv->loop);
+    if (now < c->deadline) {
+        c->timer_due = c->deadline;
+        uv_timer_start(&c->timer, on_timeout, c->deadline - now, 0);
+        return;
+    }
     if (c->state == ST_HEAD || c->state == ST_BODY)
         eg_debug("http1: closing %s: request read timed out", c->peer_ip);
     conn_close(c);
 }
 
+/* The connection times out `ms` from now (0: not at all). */
 static void arm_timer(eg_http1_conn *c, uint64_t ms)
 {
-    if (ms)
+    if (!ms) {
+        c->deadline = 0;
+        return;
+    }
+    c->deadline = uv_now(c->srv->loop) + ms;
+    if (!c->timer_due || c->timer_due > c->deadline) {
+        c->timer_due = c->deadline;
         uv_timer_start(&c->timer, on_timeout, ms, 0);
+    }
+}
+
+/* ---- responses ended from the loop ---- */
+
+static void on_finisher_idle(uv_idle_t *h)
+{
+    eg_http1_finisher *f = h->data;
+    while (f->head) {
+        eg_http1_conn *c = f->head;
+        f->head = c->finish_next;
+        if (!f->head)
+            f->tail = NULL;
+        c->finish_next = NULL;
+        c->finish_queued = false;
+        finish_response(c, 0);
+    }
+    uv_idle_stop(&f->idle);
+}
+
+void eg_http1_finisher_init(eg_http1_finisher *f, uv_loop_t *loop)
+{
+    *f = (eg_http1_finisher){ 0 };
+    uv_idle_init(loop, &f->idle);
+    f->idle.data = f;
+}
+
+void eg_http1_finisher_close(eg_http1_finisher *f)
+{
+    if (!uv_is_closing((uv_handle_t *)&f->idle))
+        uv_close((uv_handle_t *)&f->idle, NULL);
+}
+
+static void finisher_add(eg_http1_conn *c)
+{
+    eg_http1_finisher *f = c->srv->finisher;
+    if (c->finish_queued || uv_is_closing((uv_handle_t *)&f->idle))
+        return;
+    c->finish_queued = true;
+    if (f->tail)
+        f->tail->finish_next = c;
     else
-        uv_timer_stop(&c->timer);
+        f->head = c;
+    f->tail = c;
+    uv_idle_start(&f->idle, on_finisher_idle);
+}
+
+static void finisher_remove(eg_http1_conn *c)
+{
+    if (!c->finish_queued)
+        return;
+    eg_http1_finisher *f = c->srv->finisher;
+    eg_http1_conn **link = &f->head, *prev = NULL;
+    while (*link && *link != c) {
+        prev = *link;
+        link = &(*link)->finish_next;
+    }
+    if (*link) {
+        *link = c->finish_next;
+        if (f->tail == c)
+            f->tail = prev;
+    }
+    c->finish_next = NULL;
+    c->finish_queued = false;
 }
 
 /* ---- request parsing ---- */
@@ -357,12 +441,6 @@ static void after_write(uv_write_t *w, int status)
     }
 }
 
-/* Queue bytes (copied). `last` marks the final write of a response. */
-static void on_written_now(uv_timer_t *t)
-{
-    eg_http1_conn *c = t->data;
-    finish_response(c, 0);
-}
 
 /* Queue up to three pieces (copied unless written at once). `last` marks the final write
  * of a response. */
@@ -384,7 +462,7 @@ static void queue_write(eg_http1_conn *c, const char *a, size_t alen, const char
         if (w == (int)total) {
             /* Finish from the loop, not from inside whoever is answering. */
             if (last)
-                uv_timer_start(&c->timer, on_written_now, 0, 0);
+                finisher_add(c);
             return;
         }
         if (w < 0 && w != UV_EAGAIN) {
@@ -688,7 +766,7 @@ static void dispatch(eg_http1_conn *c)
     }
     if (c->body.cap > 64 * 1024)
         eg_buf_free(&c->body);
-    uv_timer_stop(&c->timer);
+    arm_timer(c, 0);
     eg_arena *arena = c->arena;
     c->srv->hooks->handle(c->srv->ud, c, r, arena);
 }
@@ -811,6 +889,7 @@ static void conn_close(eg_http1_conn *c)
             free(a);
         }
     }
+    finisher_remove(c);
     c->closing_handles = 2;
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);

@@ -35,9 +35,23 @@ typedef struct {
     const char *scheme;
 } eg_http1_config;
 
+/* Per thread: ends the responses that went out in one write, from the loop rather than from
+ * inside whoever answered (which may still hold the request). An idle handle, active only
+ * while a connection waits, so the loop does not sleep in between: no timer per response.
+ * One per loop, shared by that loop's servers; eg_http1_finisher_close before the loop's
+ * last run. */
+typedef struct {
+    uv_idle_t idle;
+    eg_http1_conn *head, *tail;
+} eg_http1_finisher;
+
+void eg_http1_finisher_init(eg_http1_finisher *f, uv_loop_t *loop);
+void eg_http1_finisher_close(eg_http1_finisher *f);
+
 /* Per listener (and per thread): what its connections share. */
 typedef struct {
     uv_loop_t *loop;
+    eg_http1_finisher *finisher;  /* this thread's */
     eg_http1_config config;
     const eg_http1_hooks *hooks;
     void *ud;

@@ -109,6 +109,7 @@ static eg_listener *listener_open(eg_worker *w, const char *name, const eg_serve
     ud->server_name = l->server_name;
     l->http.ud = ud;
     l->http.read_buf = w->read_buf;
+    l->http.finisher = &w->finisher;
     l->http.read_buf_size = sizeof w->read_buf;
     l->http.on_conn_closed = on_conn_closed;
     listener_configure(l, o);
@@ -290,6 +291,7 @@ eg_worker *eg_worker_start(int id, int nworkers, eg_snapshot *initial, const cha
     w->upstreams = eg_upstream_pool_new(&w->loop);
     w->lua = eg_lua_vm_new(w);
     eg_access_log_init(&w->access_log, &w->loop);
+    eg_http1_finisher_init(&w->finisher, &w->loop);
     uv_timer_init(&w->loop, &w->heartbeat);
     w->heartbeat.data = w;
     uv_timer_start(&w->heartbeat, on_heartbeat, 500, 500);

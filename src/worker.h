@@ -35,6 +35,7 @@ typedef struct eg_worker {
     eg_upstream_pool *upstreams;
     eg_strmap lb_states;         /* "pipeline/filter/pool" -> eg_lb_state*: kept across updates */
     char read_buf[64 * 1024];
+    eg_http1_finisher finisher;  /* for every listener's connections */
     struct eg_lua_vm *lua;
     uint64_t requests;
     bool stopped;

@@ -39,6 +39,7 @@
 
 static uv_loop_t loop;
 static eg_http1_server srv;
+static eg_http1_finisher finisher;
 static char read_buf[64 * 1024];
 static uint8_t flags, flags2;
 static unsigned long progress; /* anything happened: a hook ran, bytes moved */
@@ -358,7 +359,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     uv_loop_init(&loop);
     memset(&srv, 0, sizeof srv);
+    eg_http1_finisher_init(&finisher, &loop);
     srv.loop = &loop;
+    srv.finisher = &finisher;
     srv.hooks = &hooks;
     srv.read_buf = read_buf;
     srv.read_buf_size = sizeof read_buf;
@@ -391,6 +394,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     eg_http1_server_close_all(&srv);
+    eg_http1_finisher_close(&finisher);
     for (int i = 0; i < 100 && uv_loop_alive(&loop); i++)
         uv_run(&loop, UV_RUN_NOWAIT);
     if (uv_loop_alive(&loop) || srv.conns || srv.open_conns || live_pending) {

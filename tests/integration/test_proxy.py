@@ -235,3 +235,23 @@ def test_server_url_path_is_prefixed():
     resp = request(port, "/pipeline/x?y=1")
     assert resp.status == 200, resp
     assert resp.header("X-Mirror-Raw-URI") == "/base/pipeline/x?y=1", resp.headers
+
+
+def test_slow_backend_outlives_the_request_header_timeout():
+    """Waiting for the backend is not reading the request: the 10 s header timeout of the
+    client connection must not cut off a request whose backend takes longer (no Proxy
+    timeout set), and the connection stays usable afterwards."""
+    def slow(req, sock):
+        time.sleep(11)
+        sock.sendall(http_response(200, "patient"))
+
+    backend = RawBackend(serve_forever(slow)).start()
+    _, port = start_gateway([backend.url])
+    client = Client(port, timeout=20)
+    try:
+        resp = client.get("/pipeline")
+        assert resp.status == 200, resp
+        assert resp.body == b"patient", resp
+        assert client.get("/ok").status == 200
+    finally:
+        client.close()
