@@ -44,6 +44,25 @@ def test_keep_alive_two_requests_one_connection():
     assert not conn.closed_by_peer(0.3), "keep-alive connection closed"
 
 
+def test_keep_alive_timeout_counts_from_the_last_response():
+    """keepAliveTimeout 1s: requests 0.6 s apart keep one connection open for longer than
+    the timeout in all; once the client goes quiet the gateway closes it about 1 s later."""
+    _, _, port = start("keepAliveTimeout: 1s")
+    conn = RawConn(port)
+    started = time.monotonic()
+    for i in range(5):
+        conn.send(get("/pipeline/%d" % i))
+        assert conn.response().status == 200
+        if i < 4:
+            time.sleep(0.6)
+    assert time.monotonic() - started > 2.0
+    quiet = time.monotonic()
+    assert not conn.closed_by_peer(0.7), "closed before the keep-alive timeout"
+    assert conn.closed_by_peer(2.5), "idle connection not closed after keepAliveTimeout"
+    took = time.monotonic() - quiet
+    assert 0.9 <= took <= 2.5, "closed %.2fs after the last response" % took
+
+
 def test_pipelined_requests_answered_in_order():
     _, _, port = start()
     conn = RawConn(port)
