@@ -399,7 +399,9 @@ static void deliver_head(upstream_conn *c)
 {
     eg_upstream_call *call = c->call;
     c->state = C_BODY;
-    uv_timer_start(&c->timer, on_body_stall, BODY_STALL_MS, 0);
+    /* The call's timeout is over; read_cb sets the stall timer if the body is still to come
+     * after the bytes at hand (mostly it is not: no timer set and cleared per response). */
+    uv_timer_stop(&c->timer);
     int64_t len = -1;
     if (call->head_method || c->parser.status_code == 204 || c->parser.status_code == 304)
         len = 0;
