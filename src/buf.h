@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct {
     char *data;
@@ -17,6 +18,13 @@ void eg_buf_printf(eg_buf *b, const char *fmt, ...) __attribute__((format(printf
 /* Decimal digits of v (no printf on hot paths). */
 void eg_buf_append_u64(eg_buf *b, unsigned long long v);
 void eg_buf_free(eg_buf *b);
+/* Append into room eg_buf_reserve made beforehand: no check, no growth (hot paths that
+ * measure first, then write). */
+static inline void eg_buf_put(eg_buf *b, const void *p, size_t n)
+{
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
 /* Hand the bytes over (NUL-terminated); the buffer is left empty. */
 char *eg_buf_steal(eg_buf *b, size_t *len);
 

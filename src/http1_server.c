@@ -498,15 +498,24 @@ static void queue_write(eg_http1_conn *c, const char *a, size_t alen, const char
 
 static bool status_has_body(int status) { return !(status < 200 || status == 204 || status == 304); }
 
+/* Room for the head but its headers: status line, Date, Content-Length or
+ * Transfer-Encoding, Connection, the blank line. */
+#define HEAD_FIXED_ROOM 256
+
 static void build_head(eg_http1_conn *c, const eg_response *resp, eg_buf *out, bool *chunked)
 {
     int status = resp->status ? resp->status : 503;
-    char code[4] = { (char)('0' + status / 100 % 10), (char)('0' + status / 10 % 10), (char)('0' + status % 10), 0 };
-    eg_buf_append(out, "HTTP/1.1 ", 9);
-    eg_buf_append(out, code, 3);
-    eg_buf_append(out, " ", 1);
-    eg_buf_appends(out, eg_status_reason(status));
-    eg_buf_append(out, "\r\n", 2);
+    const char *reason = eg_status_reason(status);
+    size_t room = HEAD_FIXED_ROOM + strlen(reason);
+    for (size_t i = 0; i < resp->headers.count; i++)
+        room += resp->headers.items[i].name_len + resp->headers.items[i].value_len + 4;
+    eg_buf_reserve(out, room);
+
+    char line[13] = { 'H', 'T', 'T', 'P', '/', '1', '.', '1', ' ', (char)('0' + status / 100 % 10),
+                      (char)('0' + status / 10 % 10), (char)('0' + status % 10), ' ' };
+    eg_buf_put(out, line, sizeof line);
+    eg_buf_put(out, reason, strlen(reason));
+    eg_buf_put(out, "\r\n", 2);
     bool have_date = false;
     for (size_t i = 0; i < resp->headers.count; i++) {
         const eg_header *h = &resp->headers.items[i];
@@ -519,10 +528,10 @@ static void build_head(eg_http1_conn *c, const eg_response *resp, eg_buf *out, b
         if (memchr(h->value, '\r', h->value_len) || memchr(h->value, '\n', h->value_len) ||
             memchr(h->name, '\r', h->name_len) || memchr(h->name, '\n', h->name_len))
             continue;
-        eg_buf_append(out, h->name, h->name_len);
-        eg_buf_append(out, ": ", 2);
-        eg_buf_append(out, h->value, h->value_len);
-        eg_buf_append(out, "\r\n", 2);
+        eg_buf_put(out, h->name, h->name_len);
+        eg_buf_put(out, ": ", 2);
+        eg_buf_put(out, h->value, h->value_len);
+        eg_buf_put(out, "\r\n", 2);
     }
     if (!have_date) {
         time_t now = time(NULL);
@@ -530,30 +539,32 @@ static void build_head(eg_http1_conn *c, const eg_response *resp, eg_buf *out, b
             c->srv->date_sec = now;
             eg_http_date(c->srv->date);
         }
-        eg_buf_append(out, "Date: ", 6);
-        eg_buf_appends(out, c->srv->date);
-        eg_buf_append(out, "\r\n", 2);
+        eg_buf_put(out, "Date: ", 6);
+        eg_buf_put(out, c->srv->date, strlen(c->srv->date));
+        eg_buf_put(out, "\r\n", 2);
     }
     *chunked = false;
     if (status_has_body(status)) {
         if (resp->stream && resp->content_length < 0) {
             if (c->req->version_minor >= 1 && c->req->version_major == 1) {
-                eg_buf_appends(out, "Transfer-Encoding: chunked\r\n");
+                static const char te[] = "Transfer-Encoding: chunked\r\n";
+                eg_buf_put(out, te, sizeof te - 1);
                 *chunked = true;
             } else {
                 c->close_after = true; /* HTTP/1.0: the body ends with the connection */
             }
         } else {
-            eg_buf_append(out, "Content-Length: ", 16);
+            eg_buf_put(out, "Content-Length: ", 16);
             eg_buf_append_u64(out, (unsigned long long)(resp->stream ? resp->content_length : (int64_t)resp->body_len));
-            eg_buf_append(out, "\r\n", 2);
+            eg_buf_put(out, "\r\n", 2);
         }
     }
+    static const char close_[] = "Connection: close\r\n", keep[] = "Connection: keep-alive\r\n";
     if (c->close_after || c->draining)
-        eg_buf_appends(out, "Connection: close\r\n");
+        eg_buf_put(out, close_, sizeof close_ - 1);
     else if (c->req->version_major == 1 && c->req->version_minor == 0)
-        eg_buf_appends(out, "Connection: keep-alive\r\n");
-    eg_buf_append(out, "\r\n", 2);
+        eg_buf_put(out, keep, sizeof keep - 1);
+    eg_buf_put(out, "\r\n", 2);
 }
 
 static bool sink_write(eg_body_sink *sink, const char *data, size_t len)

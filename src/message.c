@@ -20,6 +20,13 @@ void eg_headers_add(eg_arena *a, eg_headers *h, const char *name, size_t nlen, c
     h->items[h->count++] = (eg_header){ eg_arena_strndup(a, name, nlen), nlen, eg_arena_strndup(a, value, vlen), vlen };
 }
 
+void eg_headers_add_kept(eg_arena *a, eg_headers *h, const eg_header *header)
+{
+    if (h->count == h->cap)
+        headers_grow(a, h);
+    h->items[h->count++] = *header;
+}
+
 void eg_headers_del(eg_headers *h, const char *name, size_t nlen)
 {
     size_t j = 0;

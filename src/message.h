@@ -63,6 +63,8 @@ typedef struct {
 
 /* Header edits; names and values are copied into the arena. */
 void eg_headers_add(eg_arena *a, eg_headers *h, const char *name, size_t nlen, const char *value, size_t vlen);
+/* Add a header whose strings already live in `a` (or longer): kept as they are, not copied. */
+void eg_headers_add_kept(eg_arena *a, eg_headers *h, const eg_header *header);
 void eg_headers_set(eg_arena *a, eg_headers *h, const char *name, size_t nlen, const char *value, size_t vlen);
 void eg_headers_del(eg_headers *h, const char *name, size_t nlen);
 static inline void eg_headers_sets(eg_arena *a, eg_headers *h, const char *name, const char *value)

@@ -354,7 +354,7 @@ static void on_response(eg_upstream_call *call, int status, eg_headers *headers,
         if (resp->status && h->name_len > 15 && strncasecmp(h->name, "Access-Control-", 15) == 0)
             eg_headers_set(x->arena, &merged, h->name, h->name_len, h->value, h->value_len);
         else
-            eg_headers_add(x->arena, &merged, h->name, h->name_len, h->value, h->value_len);
+            eg_headers_add_kept(x->arena, &merged, h); /* parsed into x->arena (pc->call.arena) */
     }
     resp->status = status;
     resp->headers = merged;
