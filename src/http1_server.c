@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "buf.h"
+#include "header_reader.h"
 #include "log.h"
 
 enum conn_state {
@@ -32,9 +33,8 @@ struct eg_http1_conn {
     /* the request being read */
     eg_arena *arena;
     eg_request *req;
-    eg_buf url, field, value, body;
-    eg_headers headers;          /* built in the arena */
-    bool in_value;
+    eg_buf url, body;
+    eg_header_reader headers;    /* lines built in the arena */
     size_t head_bytes;
     int64_t body_limit;
     int error_status;            /* set by a callback that rejected the request */
@@ -216,9 +216,8 @@ static void start_request(eg_http1_conn *c)
     memcpy(c->req->peer_ip, c->peer_ip, sizeof c->req->peer_ip);
     memcpy(c->req->client_ip, c->peer_ip, sizeof c->req->client_ip);
     c->req->peer_port = c->peer_port;
-    memset(&c->headers, 0, sizeof c->headers);
-    c->url.len = c->field.len = c->value.len = c->body.len = 0;
-    c->in_value = false;
+    eg_header_reader_begin(&c->headers);
+    c->url.len = c->body.len = 0;
     c->head_bytes = 0;
     c->body_limit = -1;
     c->error_status = 0;
@@ -256,34 +255,26 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
     return 0;
 }
 
-static void push_header(eg_http1_conn *c)
-{
-    if (!c->field.len)
-        return;
-    eg_headers_add(c->arena, &c->headers, c->field.data, c->field.len, c->value.data ? c->value.data : "", c->value.len);
-    c->field.len = c->value.len = 0;
-}
-
-static int on_header_field(llhttp_t *p, const char *at, size_t len)
+static int on_header_piece(llhttp_t *p, const char *at, size_t len)
 {
     eg_http1_conn *c = conn_of(p);
     if (count_head(c, len, 431))
         return -1;
-    if (c->in_value) {
-        push_header(c);
-        c->in_value = false;
-    }
-    eg_buf_append(&c->field, at, len);
+    eg_header_reader_piece(&c->headers, at, len);
     return 0;
 }
 
-static int on_header_value(llhttp_t *p, const char *at, size_t len)
+static int on_header_field_complete(llhttp_t *p)
 {
     eg_http1_conn *c = conn_of(p);
-    if (count_head(c, len, 431))
-        return -1;
-    c->in_value = true;
-    eg_buf_append(&c->value, at, len);
+    eg_header_reader_name_done(&c->headers, c->arena);
+    return 0;
+}
+
+static int on_header_value_complete(llhttp_t *p)
+{
+    eg_http1_conn *c = conn_of(p);
+    eg_header_reader_value_done(&c->headers, c->arena);
     return 0;
 }
 
@@ -309,13 +300,11 @@ static bool header_has_token(const eg_header *h, const char *tok)
 static int on_headers_complete(llhttp_t *p)
 {
     eg_http1_conn *c = conn_of(p);
-    if (c->in_value || c->field.len)
-        push_header(c);
     eg_request *r = c->req;
     r->version_major = p->http_major;
     r->version_minor = p->http_minor;
     r->method = eg_arena_strndup(c->arena, llhttp_method_name(p->method), strlen(llhttp_method_name(p->method)));
-    r->headers = c->headers;
+    r->headers = c->headers.headers;
     r->scheme = c->srv->config.scheme ? c->srv->config.scheme : "http";
 
     /* The request target: origin-form only (absolute-form is for proxies we are not). */
@@ -409,8 +398,10 @@ static void init_settings(void)
     llhttp_settings_init(&parser_settings);
     parser_settings.on_message_begin = on_message_begin;
     parser_settings.on_url = on_url;
-    parser_settings.on_header_field = on_header_field;
-    parser_settings.on_header_value = on_header_value;
+    parser_settings.on_header_field = on_header_piece;
+    parser_settings.on_header_value = on_header_piece;
+    parser_settings.on_header_field_complete = on_header_field_complete;
+    parser_settings.on_header_value_complete = on_header_value_complete;
     parser_settings.on_headers_complete = on_headers_complete;
     parser_settings.on_body = on_body;
     parser_settings.on_message_complete = on_message_complete;
@@ -800,6 +791,7 @@ static void process_input(eg_http1_conn *c, const char *data, size_t len)
             return;
         }
         llhttp_errno_t err = llhttp_execute(&c->parser, data, len);
+        eg_header_reader_keep(&c->headers);
         if (err == HPE_OK)
             return;
         if (err == HPE_PAUSED) {
@@ -853,8 +845,7 @@ static void on_handle_closed(uv_handle_t *h)
     if (--c->closing_handles > 0)
         return;
     eg_buf_free(&c->url);
-    eg_buf_free(&c->field);
-    eg_buf_free(&c->value);
+    eg_header_reader_free(&c->headers);
     eg_buf_free(&c->body);
     eg_buf_free(&c->unparsed);
     eg_buf_free(&c->out);

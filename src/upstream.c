@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "buf.h"
+#include "header_reader.h"
 #include "log.h"
 #include "strmap.h"
 
@@ -25,9 +26,7 @@ typedef struct upstream_conn {
     bool got_bytes;
     bool skip_interim;           /* a 1xx answer is being skipped */
     bool head_paused;
-    eg_buf field, value;
-    eg_headers headers;
-    bool in_value;
+    eg_header_reader headers;    /* the response's, in the call's arena */
     int pending_error;           /* reported from the timer, never synchronously */
     int max_idle;
     int64_t max_body, body_seen; /* a body past max_body breaks off */
@@ -138,8 +137,7 @@ static void on_closed(uv_handle_t *h)
     if (--c->closing_handles > 0)
         return;
     eg_upstream_pool *p = c->pool;
-    eg_buf_free(&c->field);
-    eg_buf_free(&c->value);
+    eg_header_reader_free(&c->headers);
     eg_buf_free(&c->pre_body);
     free(c);
     p->live--;
@@ -281,47 +279,36 @@ static void stream_abort(eg_body_stream *s)
 static int on_message_begin(llhttp_t *p)
 {
     upstream_conn *c = p->data;
-    c->headers = (eg_headers){ 0 };
-    c->field.len = c->value.len = 0;
-    c->in_value = false;
+    eg_header_reader_begin(&c->headers);
     return 0;
 }
 
-static void push_header(upstream_conn *c)
-{
-    if (!c->field.len || !c->call)
-        return;
-    eg_headers_add(c->call->arena, &c->headers, c->field.data, c->field.len, c->value.data ? c->value.data : "", c->value.len);
-    c->field.len = c->value.len = 0;
-}
-
-static int on_header_field(llhttp_t *p, const char *at, size_t len)
+static int on_header_piece(llhttp_t *p, const char *at, size_t len)
 {
     upstream_conn *c = p->data;
-    if (c->in_value) {
-        push_header(c);
-        c->in_value = false;
-    }
-    if (c->field.len + c->value.len + len > 64 * 1024)
+    if (c->headers.bytes + len > 64 * 1024)
         return -1;
-    eg_buf_append(&c->field, at, len);
+    eg_header_reader_piece(&c->headers, at, len);
     return 0;
 }
 
-static int on_header_value(llhttp_t *p, const char *at, size_t len)
+static int on_header_field_complete(llhttp_t *p)
 {
     upstream_conn *c = p->data;
-    c->in_value = true;
-    if (c->field.len + c->value.len + len > 64 * 1024)
-        return -1;
-    eg_buf_append(&c->value, at, len);
+    eg_header_reader_name_done(&c->headers, c->call ? c->call->arena : NULL);
+    return 0;
+}
+
+static int on_header_value_complete(llhttp_t *p)
+{
+    upstream_conn *c = p->data;
+    eg_header_reader_value_done(&c->headers, c->call ? c->call->arena : NULL);
     return 0;
 }
 
 static int on_headers_complete(llhttp_t *p)
 {
     upstream_conn *c = p->data;
-    push_header(c);
     int status = p->status_code;
     if (status >= 100 && status < 200 && status != 101) {
         c->skip_interim = true;
@@ -368,8 +355,10 @@ static void init_settings(void)
 {
     llhttp_settings_init(&settings);
     settings.on_message_begin = on_message_begin;
-    settings.on_header_field = on_header_field;
-    settings.on_header_value = on_header_value;
+    settings.on_header_field = on_header_piece;
+    settings.on_header_value = on_header_piece;
+    settings.on_header_field_complete = on_header_field_complete;
+    settings.on_header_value_complete = on_header_value_complete;
     settings.on_headers_complete = on_headers_complete;
     settings.on_body = on_body;
     settings.on_message_complete = on_message_complete;
@@ -412,13 +401,14 @@ static void deliver_head(upstream_conn *c)
     c->stream.abort = stream_abort;
     call->conn = NULL;
     c->call = NULL; /* from here the caller only knows the stream */
-    call->on_response(call, c->parser.status_code, &c->headers, len, &c->stream);
+    call->on_response(call, c->parser.status_code, &c->headers.headers, len, &c->stream);
 }
 
 static void feed(upstream_conn *c, const char *data, size_t len)
 {
     while (len > 0 && c->state != C_CLOSING) {
         llhttp_errno_t err = llhttp_execute(&c->parser, data, len);
+        eg_header_reader_keep(&c->headers);
         if (err == HPE_OK)
             return;
         if (err != HPE_PAUSED) {

@@ -8,7 +8,7 @@ import os
 import re
 import time
 
-from harness import (Client, Gateway, Mirror, RawBackend, Reader, free_port, http_response,
+from harness import (Client, Gateway, Mirror, RawBackend, RawConn, Reader, free_port, http_response,
                      http_server, mirror_field, proxy_pipeline, read_request, request,
                      wait_status)
 
@@ -255,3 +255,35 @@ def test_slow_backend_outlives_the_request_header_timeout():
         assert client.get("/ok").status == 200
     finally:
         client.close()
+
+
+def test_heads_trickled_in_pieces_keep_every_header_whole():
+    """A request head and a backend response head arriving a few bytes at a time (names and
+    values split across reads) reach the other side with every header intact."""
+    names = ["X-Split-%d" % i for i in range(6)]
+    values = ["value-%d-%s" % (i, "v" * (i * 7)) for i in range(6)]
+
+    def trickle_response(req, sock):
+        head = http_response(200, "whole", headers=dict(zip(names, values)))
+        for i in range(0, len(head), 3):
+            sock.sendall(head[i:i + 3])
+            time.sleep(0.002)
+
+    backend = RawBackend(serve_forever(trickle_response)).start()
+    _, port = start_gateway([backend.url])
+    conn = RawConn(port, timeout=10)
+    try:
+        head = ("GET /pipeline HTTP/1.1\r\nHost: gw.test\r\n" +
+                "".join("%s: %s\r\n" % kv for kv in zip(names, values)) + "\r\n").encode()
+        for i in range(0, len(head), 5):
+            conn.sock.sendall(head[i:i + 5])
+            time.sleep(0.002)
+        resp = conn.response()
+        assert resp.status == 200 and resp.body == b"whole", resp
+        for name, value in zip(names, values):
+            assert resp.header(name) == value, (name, resp.headers)
+        got = dict(backend.requests[-1][2])
+        for name, value in zip(names, values):
+            assert got.get(name) == value, (name, got)
+    finally:
+        conn.close()
