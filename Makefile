@@ -150,7 +150,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 asan:
 	$(MAKE) BUILD=build-asan BIN=build-asan/bin CC=clang CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-rdynamic -fsanitize=address,undefined" all
 
-asan-test: asan
+asan-test: deps asan
 	EG_BIN_DIR=build-asan/bin /usr/bin/python3 tests/integration/run.py
 
 FUZZ_TARGETS := $(wildcard tests/fuzz/fuzz_*.c)
