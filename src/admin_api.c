@@ -494,13 +494,11 @@ static void handle(void *ud, eg_http1_conn *conn, eg_request *req, eg_arena *are
 
 static void finished(void *ud, void *pending, int error, uint64_t bytes)
 {
-    (void)ud;
     (void)error;
     (void)bytes;
+    eg_admin_api *api = ud;
     reply *rp = pending;
-    eg_arena *a = rp->arena;
-    eg_arena_free(a);
-    free(a);
+    eg_arena_pool_put(&api->arenas, rp->arena);
 }
 
 static const eg_http1_hooks admin_hooks = {
@@ -524,6 +522,7 @@ int eg_admin_api_start(eg_admin_api *api, uv_loop_t *loop, int fd)
     api->http.ud = api;
     eg_http1_finisher_init(&api->finisher, loop);
     api->http.finisher = &api->finisher;
+    api->http.arenas = &api->arenas;
     api->http.read_buf = api->read_buf;
     api->http.read_buf_size = sizeof api->read_buf;
     api->http.config = (eg_http1_config){
@@ -549,6 +548,7 @@ void eg_admin_api_stop(eg_admin_api *api)
     uv_close((uv_handle_t *)&api->tcp, NULL);
     eg_http1_server_close_all(&api->http);
     eg_http1_finisher_close(&api->finisher);
+    eg_arena_pool_free(&api->arenas);
     eg_admin_logs_stop(api->logs); /* after close_all: that aborted the follows */
     api->logs = NULL;
 }

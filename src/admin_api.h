@@ -23,6 +23,7 @@ typedef struct {
     uv_tcp_t tcp;
     eg_http1_server http;
     eg_http1_finisher finisher;
+    eg_arena_pool arenas;
     char read_buf[64 * 1024];
 } eg_admin_api;
 

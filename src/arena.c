@@ -75,3 +75,34 @@ void eg_arena_free(eg_arena *a)
     }
     a->head = NULL;
 }
+
+eg_arena *eg_arena_pool_get(eg_arena_pool *p)
+{
+    if (p->count)
+        return p->spare[--p->count];
+    eg_arena *a = malloc(sizeof *a);
+    if (!a)
+        abort();
+    eg_arena_init(a, 4096);
+    return a;
+}
+
+void eg_arena_pool_put(eg_arena_pool *p, eg_arena *a)
+{
+    if (p->count < EG_ARENA_POOL_MAX && a->block_size == 4096) {
+        eg_arena_reset(a);
+        p->spare[p->count++] = a;
+        return;
+    }
+    eg_arena_free(a);
+    free(a);
+}
+
+void eg_arena_pool_free(eg_arena_pool *p)
+{
+    while (p->count) {
+        eg_arena *a = p->spare[--p->count];
+        eg_arena_free(a);
+        free(a);
+    }
+}

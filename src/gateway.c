@@ -70,9 +70,7 @@ static void release(eg_exchange *x)
     }
     eg_buf_free(&x->tags);
     eg_worker_unpin(x->worker, x->snap);
-    eg_arena *a = x->arena;
-    eg_arena_free(a);
-    free(a);
+    eg_arena_pool_put(&x->worker->arenas, x->arena);
 }
 
 static void answer(eg_exchange *x, int status)

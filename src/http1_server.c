@@ -207,10 +207,7 @@ static int count_head(eg_http1_conn *c, size_t n, int status)
 
 static void start_request(eg_http1_conn *c)
 {
-    c->arena = malloc(sizeof *c->arena);
-    if (!c->arena)
-        abort();
-    eg_arena_init(c->arena, 4096);
+    c->arena = eg_arena_pool_get(c->srv->arenas);
     c->req = eg_arena_alloc(c->arena, sizeof *c->req);
     memset(c->req, 0, sizeof *c->req);
     memcpy(c->req->peer_ip, c->peer_ip, sizeof c->req->peer_ip);
@@ -661,10 +658,8 @@ static void finish_response(eg_http1_conn *c, int error)
     c->req = NULL;
     if (c->srv->hooks->finished && pending)
         c->srv->hooks->finished(c->srv->ud, pending, error, c->body_bytes);
-    else if (arena) {
-        eg_arena_free(arena);
-        free(arena);
-    }
+    else if (arena)
+        eg_arena_pool_put(c->srv->arenas, arena);
     if (error || c->close_after || c->draining || c->state == ST_CLOSING) {
         c->state = ST_CLOSING;
         if (c->writes_in_flight == 0)
@@ -886,10 +881,8 @@ static void conn_close(eg_http1_conn *c)
         c->arena = NULL;
         if (p && c->srv->hooks->finished)
             c->srv->hooks->finished(c->srv->ud, p, 1, c->body_bytes);
-        else if (a) {
-            eg_arena_free(a);
-            free(a);
-        }
+        else if (a)
+            eg_arena_pool_put(c->srv->arenas, a);
     }
     finisher_remove(c);
     c->closing_handles = 2;

@@ -7,7 +7,8 @@
  * Lifecycle of one request (the arena's ownership passes to the hooks at handle()):
  *   handle(conn, req, arena) -> [abort(pending) if the client goes away before respond]
  *   eg_http1_respond(conn, resp) -> finished(pending, error) once written or failed.
- * After abort() the handler must not call respond(); it still owns and frees its arena. */
+ * After abort() the handler must not call respond(); it still owns its arena and gives it
+ * back to the server's pool (eg_arena_pool_put on srv->arenas) when it is done. */
 #ifndef EG_HTTP1_SERVER_H
 #define EG_HTTP1_SERVER_H
 
@@ -52,6 +53,7 @@ void eg_http1_finisher_close(eg_http1_finisher *f);
 typedef struct {
     uv_loop_t *loop;
     eg_http1_finisher *finisher;  /* this thread's */
+    eg_arena_pool *arenas;        /* this thread's: each request's arena comes from here */
     eg_http1_config config;
     const eg_http1_hooks *hooks;
     void *ud;

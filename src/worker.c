@@ -110,6 +110,7 @@ static eg_listener *listener_open(eg_worker *w, const char *name, const eg_serve
     l->http.ud = ud;
     l->http.read_buf = w->read_buf;
     l->http.finisher = &w->finisher;
+    l->http.arenas = &w->arenas;
     l->http.read_buf_size = sizeof w->read_buf;
     l->http.on_conn_closed = on_conn_closed;
     listener_configure(l, o);
@@ -331,6 +332,7 @@ void eg_worker_free_inline(eg_worker *w)
         free(slot->value);
     eg_strmap_free(&w->lb_states);
     eg_upstream_pool_free(w->upstreams);
+    eg_arena_pool_free(&w->arenas);
     uv_loop_close(&w->loop);
     pthread_mutex_destroy(&w->lock);
     free(w);
@@ -377,6 +379,7 @@ void eg_worker_join_free(eg_worker *w)
     free(w->retired);
     eg_trace_exporters_free(w->trace_exporters);
     eg_upstream_pool_free(w->upstreams);
+    eg_arena_pool_free(&w->arenas);
     uv_loop_close(&w->loop);
     pthread_mutex_destroy(&w->lock);
     free(w);

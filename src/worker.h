@@ -36,6 +36,7 @@ typedef struct eg_worker {
     eg_strmap lb_states;         /* "pipeline/filter/pool" -> eg_lb_state*: kept across updates */
     char read_buf[64 * 1024];
     eg_http1_finisher finisher;  /* for every listener's connections */
+    eg_arena_pool arenas;        /* every request's arena, taken and given back */
     struct eg_lua_vm *lua;
     uint64_t requests;
     bool stopped;

@@ -40,6 +40,7 @@
 static uv_loop_t loop;
 static eg_http1_server srv;
 static eg_http1_finisher finisher;
+static eg_arena_pool arenas;
 static char read_buf[64 * 1024];
 static uint8_t flags, flags2;
 static unsigned long progress; /* anything happened: a hook ran, bytes moved */
@@ -184,8 +185,7 @@ static void deferred_end(deferred *d)
     live_pending--;
     progress++;
     uv_timer_stop(&d->timer);
-    eg_arena_free(d->arena);
-    free(d->arena);
+    eg_arena_pool_put(&arenas, d->arena);
     uv_close((uv_handle_t *)&d->timer, deferred_closed);
 }
 
@@ -362,6 +362,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     eg_http1_finisher_init(&finisher, &loop);
     srv.loop = &loop;
     srv.finisher = &finisher;
+    srv.arenas = &arenas;
     srv.hooks = &hooks;
     srv.read_buf = read_buf;
     srv.read_buf_size = sizeof read_buf;
@@ -395,6 +396,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     eg_http1_server_close_all(&srv);
     eg_http1_finisher_close(&finisher);
+    eg_arena_pool_free(&arenas);
     for (int i = 0; i < 100 && uv_loop_alive(&loop); i++)
         uv_run(&loop, UV_RUN_NOWAIT);
     if (uv_loop_alive(&loop) || srv.conns || srv.open_conns || live_pending) {
