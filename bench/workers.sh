@@ -3,9 +3,9 @@
 # --workers 2 against --workers 1, on whatever CPUs the machine has.
 #
 #   bench/workers.sh [--rounds N] [--duration SECONDS] [--connections N]
-#                    [--placements "shared split cpu0"] [--no-callgrind] [--requests N]
+#                    [--placements "shared split cpu0 pipelined"] [--no-callgrind] [--requests N]
 #
-# Three placements are run, --workers 1 and 2 alternating, --rounds (3) times each, medians:
+# Four placements are run, --workers 1 and 2 alternating, --rounds (3) times each, medians:
 #   shared  gateway, wrk (-t2) and the backend nginx (2 workers) all unpinned over every CPU:
 #           the load generator and the backend compete with the gateway for the same cores;
 #   split   the gateway allowed on CPUs 0 and 1, wrk -t1 and the backend pinned to CPU 1:
@@ -14,6 +14,10 @@
 #   cpu0    the gateway pinned to CPU 0, wrk -t1 and the backend to CPU 1 (as bench/run.sh):
 #           a second worker has no second core, so this measures what the second worker
 #           costs per request (CPU us/req with 2 workers against 1), not scaling.
+#   pipelined  no backend: the Pipeline answers itself (a Mock filter), wrk -t1 sends 16
+#           pipelined requests per write, everything unpinned: the load generator's share
+#           of the CPU is smallest here, so this is the closest to "the load generator is
+#           not the bottleneck" that 2 cores allow; the note gives req/s per gateway core.
 # For each run the table gives req/s, p99, the gateway's CPU (% of one core, utime+stime from
 # /proc), its CPU us/request, the CPU of wrk + backend (so one sees who saturated the
 # machine), and how evenly the work was spread over the worker threads (per-thread CPU from
@@ -35,7 +39,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 EG_SERVER=${EG_SERVER:-$ROOT/bin/easegress-server}
 EGCTL=${EGCTL:-$ROOT/bin/egctl}
-ROUNDS=3 DURATION=8 CONNS=100 PLACEMENTS="shared split cpu0" DO_CALLGRIND=1 CG_REQUESTS=20000
+ROUNDS=3 DURATION=8 CONNS=100 PLACEMENTS="shared split cpu0 pipelined" DO_CALLGRIND=1 CG_REQUESTS=20000
 while [ $# -gt 0 ]; do
     case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -54,12 +58,21 @@ if [ $DO_CALLGRIND = 1 ]; then bench_require valgrind; else bench_require; fi
 HZ=$(getconf CLK_TCK)
 NCPU=$(nproc)
 bench_start
+cat >"$WORK/pipeline16.lua" <<'EOF'
+-- 16 requests per write: the load generator's cost per request shrinks, the gateway's not
+init = function()
+  local r = {}
+  for i = 1, 16 do r[i] = wrk.format(nil, "/") end
+  req = table.concat(r)
+end
+request = function() return req end
+EOF
 
 start_hello_backend 2
 BMASTER=$BACKEND_PID
 BPIDS="$BMASTER $(pgrep -P $BMASTER | tr '\n' ' ')"
 
-start_ours() { # WORKERS CPUS
+start_ours() { # WORKERS CPUS [mock]
     local api=$(port)
     OPORT=$(port)
     rm -rf "$WORK/data"
@@ -68,7 +81,22 @@ start_ours() { # WORKERS CPUS
     OMASTER=$!
     PIDS+=($OMASTER)
     local i; for i in $(seq 100); do curl -s "http://127.0.0.1:$api/apis/v2/healthz" >/dev/null && break; sleep 0.1; done
-    "$EGCTL" --server "127.0.0.1:$api" create -f - >/dev/null <<EOF
+    if [ "${3:-}" = mock ]; then
+        "$EGCTL" --server "127.0.0.1:$api" create -f - >/dev/null <<EOF
+name: bench-pipeline
+kind: Pipeline
+flow:
+  - filter: mock
+filters:
+  - name: mock
+    kind: Mock
+    rules:
+    - match: { pathPrefix: / }
+      code: 200
+      body: "hello\n"
+EOF
+    else
+        "$EGCTL" --server "127.0.0.1:$api" create -f - >/dev/null <<EOF
 name: bench-pipeline
 kind: Pipeline
 flow:
@@ -80,6 +108,7 @@ filters:
     - servers:
       - url: http://127.0.0.1:$BACKEND
 EOF
+    fi
     "$EGCTL" --server "127.0.0.1:$api" create -f - >/dev/null <<EOF
 kind: HTTPServer
 name: bench-server
@@ -129,6 +158,8 @@ for placement in $PLACEMENTS; do
             cpu0)
                 start_ours $w 0; WRK=(taskset -c 1 wrk -t1 -c"$CONNS")
                 for p in $BPIDS; do taskset -p -c 1 $p >/dev/null; done ;;
+            pipelined)
+                start_ours $w "0-$((NCPU - 1))" mock; WRK=(wrk -t1 -c"$CONNS" -s "$WORK/pipeline16.lua") ;;
             *) die "unknown placement $placement" ;;
             esac
             "${WRK[@]}" -d2s "http://127.0.0.1:$OPORT/" >/dev/null 2>&1
@@ -168,12 +199,13 @@ label() {
     shared) echo "all unpinned, wrk -t2" ;;
     split) echo "gateway on CPUs 0-1, wrk + backend on CPU 1" ;;
     cpu0) echo "gateway on CPU 0, wrk + backend on CPU 1" ;;
+    pipelined) echo "Mock answers, wrk -t1 16 pipelined requests per write, all unpinned" ;;
     esac
 }
 for placement in $PLACEMENTS; do
     for w in 1 2; do
         k="$placement.$w"
-        note="gateway CPU ${M_GW[$k]} %"
+        note="gateway CPU ${M_GW[$k]} %, $(awk -v r="${M_RPS[$k]}" -v g="${M_GW[$k]}" 'BEGIN {printf "%.0f", g > 0 ? r * 100 / g : 0}') req/s per gateway core"
         [ $w = 2 ] && note+="; busiest worker ${M_SHARE[$k]} % of the gateway's CPU; req/s ratio 2/1: $(awk -v a="${M_RPS[$placement.2]}" -v b="${M_RPS[$placement.1]}" 'BEGIN {printf "%.2fx", a / b}')"
         bench_result "worker scaling: $(label $placement)" "ours --workers $w" "${M_RPS[$k]}" - "${M_P99[$k]}" \
             "${M_CPU[$k]}" - - "$note"
