@@ -468,19 +468,19 @@ static int header_op(lua_State *L, bool resp)
 {
     eg_exchange *x = eg_lua_check_x(L);
     eg_headers *h = headers_of(L, x, resp);
-    const char *op = luaL_checkstring(L, 3);
-    size_t nlen, vlen = 0;
+    size_t oplen, nlen, vlen = 0;
+    const char *op = luaL_checklstring(L, 3, &oplen);
     const char *name = luaL_checklstring(L, 4, &nlen);
     if (!valid_token(name, nlen))
         return luaL_error(L, "invalid header name %q", name);
-    if (!strcmp(op, "del")) {
+    if (oplen == 3 && memcmp(op, "del", 3) == 0) {
         eg_headers_del(h, name, nlen);
         return 0;
     }
     const char *value = luaL_checklstring(L, 5, &vlen);
     if (memchr(value, '\r', vlen) || memchr(value, '\n', vlen))
         return luaL_error(L, "header value of %s contains CR or LF", name);
-    if (!strcmp(op, "set"))
+    if (oplen == 3 && memcmp(op, "set", 3) == 0)
         eg_headers_set(x->arena, h, name, nlen, value, vlen);
     else
         eg_headers_add(x->arena, h, name, nlen, value, vlen);

@@ -312,12 +312,15 @@ static eg_filter_status resume(eg_lua_vm *vm, eg_exchange *x, lua_State *co, int
 {
     int rc = lua_resume(co, nargs);
     if (rc == LUA_YIELD) {
-        const char *tag = lua_tostring(co, 1);
-        if (tag && strcmp(tag, "wait") == 0) {
+        /* Tags compared by length and bytes: memcmp of a constant 4 is one compare, where
+         * strcmp is a library call, and this runs for every Lua filter of every request. */
+        size_t tag_len = 0;
+        const char *tag = lua_tolstring(co, 1, &tag_len);
+        if (tag && tag_len == 4 && memcmp(tag, "wait", 4) == 0) {
             lua_settop(co, 0);
             return EG_FILTER_PENDING;
         }
-        if (tag && strcmp(tag, "done") == 0) {
+        if (tag && tag_len == 4 && memcmp(tag, "done", 4) == 0) {
             if (!lua_toboolean(co, 2)) {
                 const char *msg = lua_tostring(co, 3) ? lua_tostring(co, 3) : "(error object is not a string)";
                 set_error_response(x, msg);
