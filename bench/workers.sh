@@ -205,7 +205,7 @@ label() {
 for placement in $PLACEMENTS; do
     for w in 1 2; do
         k="$placement.$w"
-        note="gateway CPU ${M_GW[$k]} %, $(awk -v r="${M_RPS[$k]}" -v g="${M_GW[$k]}" 'BEGIN {printf "%.0f", g > 0 ? r * 100 / g : 0}') req/s per gateway core"
+        note="gateway CPU ${M_GW[$k]} %, $(awk -v r="${M_RPS[$k]}" -v g="${M_GW[$k]}" 'BEGIN {printf "%.0f", (g > 0 ? r * 100 / g : 0)}') req/s per gateway core"
         [ $w = 2 ] && note+="; busiest worker ${M_SHARE[$k]} % of the gateway's CPU; req/s ratio 2/1: $(awk -v a="${M_RPS[$placement.2]}" -v b="${M_RPS[$placement.1]}" 'BEGIN {printf "%.2fx", a / b}')"
         bench_result "worker scaling: $(label $placement)" "ours --workers $w" "${M_RPS[$k]}" - "${M_P99[$k]}" \
             "${M_CPU[$k]}" - - "$note"
