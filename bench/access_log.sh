@@ -63,18 +63,7 @@ start_ours() { # CONFIG [valgrind args...]: off | default | json
     OMASTER=$!
     PIDS+=($OMASTER)
     local i; for i in $(seq 600); do curl -s "http://127.0.0.1:$api/apis/v2/healthz" >/dev/null && break; sleep 0.1; done
-    "$EGCTL" --server "127.0.0.1:$api" create -f - >/dev/null <<EOF
-name: bench-pipeline
-kind: Pipeline
-flow:
-  - filter: proxy
-filters:
-  - name: proxy
-    kind: Proxy
-    pools:
-    - servers:
-      - url: http://127.0.0.1:$BACKEND
-EOF
+    proxy_pipeline_yaml | "$EGCTL" --server "127.0.0.1:$api" create -f - >/dev/null
     "$EGCTL" --server "127.0.0.1:$api" create -f - >/dev/null <<EOF
 kind: HTTPServer
 name: bench-server

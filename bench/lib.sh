@@ -74,6 +74,22 @@ port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); prin
 wait_port() { local i; for i in $(seq $(($2 * 10))); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 wait_hello() { local i; for i in $(seq $(($2 * 10))); do [ "$(curl -s -m 2 "$1" 2>/dev/null)" = hello ] && return 0; sleep 0.1; done; return 1; }
 
+# The plain-proxy Pipeline `bench-pipeline`: one Proxy to the backend on 127.0.0.1:$BACKEND.
+proxy_pipeline_yaml() {
+    cat <<EOF
+name: bench-pipeline
+kind: Pipeline
+flow:
+  - filter: proxy
+filters:
+  - name: proxy
+    kind: Proxy
+    pools:
+    - servers:
+      - url: http://127.0.0.1:$BACKEND
+EOF
+}
+
 # nginx answering "hello\n" on 127.0.0.1:$BACKEND (chosen here) with WORKERS worker
 # processes, under `taskset -c CPUS` when given; the master's pid is BACKEND_PID (in PIDS).
 start_hello_backend() { # WORKERS [CPUS]

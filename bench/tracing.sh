@@ -79,18 +79,7 @@ taskset -c 0 "$EG_SERVER" --data-dir "$WORK/data" --api-addr "127.0.0.1:$API" --
 OMASTER=$!
 PIDS+=($OMASTER)
 for i in $(seq 100); do curl -s "http://127.0.0.1:$API/apis/v2/healthz" >/dev/null && break; sleep 0.1; done
-cat >"$WORK/pipeline.yaml" <<EOF
-name: bench-pipeline
-kind: Pipeline
-flow:
-  - filter: proxy
-filters:
-  - name: proxy
-    kind: Proxy
-    pools:
-    - servers:
-      - url: http://127.0.0.1:$BACKEND
-EOF
+proxy_pipeline_yaml >"$WORK/pipeline.yaml"
 "$EGCTL" --server "127.0.0.1:$API" create -f "$WORK/pipeline.yaml" >/dev/null
 declare -A PORT
 for mode in off unsampled sampled; do

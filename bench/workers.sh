@@ -96,18 +96,7 @@ filters:
       body: "hello\n"
 EOF
     else
-        "$EGCTL" --server "127.0.0.1:$api" create -f - >/dev/null <<EOF
-name: bench-pipeline
-kind: Pipeline
-flow:
-  - filter: proxy
-filters:
-  - name: proxy
-    kind: Proxy
-    pools:
-    - servers:
-      - url: http://127.0.0.1:$BACKEND
-EOF
+        proxy_pipeline_yaml | "$EGCTL" --server "127.0.0.1:$api" create -f - >/dev/null
     fi
     "$EGCTL" --server "127.0.0.1:$api" create -f - >/dev/null <<EOF
 kind: HTTPServer
@@ -214,7 +203,7 @@ done
 declare -A CG_IRS
 if [ $DO_CALLGRIND = 1 ]; then
     CG_PORT=$(port)
-    printf 'name: bench-pipeline\nkind: Pipeline\nflow:\n  - filter: proxy\nfilters:\n  - name: proxy\n    kind: Proxy\n    pools:\n    - servers:\n      - url: http://127.0.0.1:%s\n' "$BACKEND" >"$WORK/pipeline.yaml"
+    proxy_pipeline_yaml >"$WORK/pipeline.yaml"
     printf 'kind: HTTPServer\nname: bench-server\nport: %s\nkeepAlive: true\nhttps: false\nrules:\n  - paths:\n    - pathPrefix: /\n      backend: bench-pipeline\n' "$CG_PORT" >"$WORK/server-cg.yaml"
     for w in 1 2; do
         CG_WORKERS=$w cg_per_request ours "workers-$w" "$CG_REQUESTS" / "$WORK/pipeline.yaml" "$WORK/server-cg.yaml"

@@ -83,13 +83,13 @@ eg_arena *eg_arena_pool_get(eg_arena_pool *p)
     eg_arena *a = malloc(sizeof *a);
     if (!a)
         abort();
-    eg_arena_init(a, 4096);
+    eg_arena_init(a, EG_ARENA_POOL_BLOCK);
     return a;
 }
 
 void eg_arena_pool_put(eg_arena_pool *p, eg_arena *a)
 {
-    if (p->count < EG_ARENA_POOL_MAX && a->block_size == 4096) {
+    if (p->count < EG_ARENA_POOL_MAX && a->block_size == EG_ARENA_POOL_BLOCK) {
         eg_arena_reset(a);
         p->spare[p->count++] = a;
         return;

@@ -22,12 +22,13 @@ void eg_arena_free(eg_arena *a);
  * back, instead of two mallocs and two frees per request. Bounded, so a burst leaves at most
  * EG_ARENA_POOL_MAX first blocks behind. Zeroed memory is an empty pool. */
 #define EG_ARENA_POOL_MAX 32
+#define EG_ARENA_POOL_BLOCK 4096
 typedef struct {
     eg_arena *spare[EG_ARENA_POOL_MAX];
     size_t count;
 } eg_arena_pool;
 
-/* An empty arena with 4 KiB blocks (malloc-owned; give it back with eg_arena_pool_put). */
+/* An empty arena with EG_ARENA_POOL_BLOCK blocks (malloc-owned; give it back with eg_arena_pool_put). */
 eg_arena *eg_arena_pool_get(eg_arena_pool *p);
 void eg_arena_pool_put(eg_arena_pool *p, eg_arena *a);
 void eg_arena_pool_free(eg_arena_pool *p);
